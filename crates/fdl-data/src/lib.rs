@@ -1,0 +1,14 @@
+//! Datasets for fdl: a plain row-major container, seeded synthetic generators, and CSV in/out.
+//!
+//! Everything here is host-side `f64`: data are generated on the CPU from a seed so that every
+//! backend trains on the same numbers, and moved to a Burn device by the layers above.
+
+mod csv_io;
+mod dataset;
+mod error;
+mod synthetic;
+
+pub use csv_io::{read_csv, write_csv};
+pub use dataset::Dataset;
+pub use error::DataError;
+pub use synthetic::{gaussian_random_labels, rng_from_seed};

@@ -1,0 +1,17 @@
+//! Burn modules for fdl, and the traits that training and analysis rely on.
+//!
+//! A model is a Burn [`Module`](burn::module::Module) mapping a batch of inputs `[n, d]` to one
+//! real output per input (`[n]`), see [`ScalarModel`]. Models whose output is `c^L` times larger
+//! when every parameter is scaled by `c` implement [`Homogeneous`]; models that are linear in
+//! their input expose the vector `beta` with `f(x) = <beta, x>` through [`LinearPredictor`].
+//! Adding an architecture means writing one module and implementing these traits.
+
+mod deep_linear;
+mod host;
+mod linear_conv;
+mod traits;
+
+pub use deep_linear::{DeepLinear, DeepLinearConfig};
+pub use host::{normal_tensor, tensor1_from_host, tensor2_from_host, to_host};
+pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
+pub use traits::{Homogeneous, LinearPredictor, ScalarModel};

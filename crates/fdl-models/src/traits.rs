@@ -1,0 +1,25 @@
+//! The traits analysis relies on: forward pass, homogeneity, effective linear predictor.
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+
+/// A Burn module that maps inputs `[n, d]` to one real output per input, `[n]`.
+pub trait ScalarModel: Module {
+    /// The outputs `f(x_n)` for a batch of inputs `x` of shape `[n, d]`.
+    fn forward(&self, x: Tensor<2>) -> Tensor<1>;
+}
+
+/// A model with `f(x; c theta) = c^L f(x; theta)` for every `c > 0` (Lyu & Li 2020).
+///
+/// The trainer uses this to store `theta = s * phi` with `||phi||_2 = 1` and `ln s` on the host,
+/// so the parameter norm can grow without bound (it does, on separable data) without overflow.
+pub trait Homogeneous: ScalarModel {
+    /// The degree L.
+    fn homogeneity_degree(&self) -> u32;
+}
+
+/// A model that is linear in its input: `f(x) = <beta, x>`.
+pub trait LinearPredictor: ScalarModel {
+    /// The effective predictor beta, shape `[d]`.
+    fn effective_predictor(&self) -> Tensor<1>;
+}

@@ -1,0 +1,26 @@
+//! Stable losses, step rules and the full-batch training loop of fdl.
+//!
+//! The loop works for any [`ScalarModel`](fdl_models::ScalarModel). For a
+//! [`Homogeneous`](fdl_models::Homogeneous) model it stores `theta = s * phi` with
+//! `||phi||_2 = 1` in the module and `ln s` on the host: on separable data the parameter norm
+//! grows without bound (exponentially fast under relative steps), and this representation makes
+//! every step rule exact at any norm, so 10^6 steps never overflow.
+//!
+//! Losses follow the stable softmax form of SCIENCE.md: margins are read back, per-example
+//! gradient weights `-l'(m_n)` are computed on the host relative to their maximum, and the
+//! surrogate `-sum_n w_n m_n` is back-propagated, so its gradient is the loss gradient divided
+//! by a known positive factor.
+
+mod error;
+mod loss;
+mod params;
+mod schedule;
+mod step_rule;
+mod train;
+
+pub use error::TrainError;
+pub use loss::{Loss, LossState};
+pub use params::{ParamSums, param_sums, scale_params, update_params};
+pub use schedule::log_spaced_steps;
+pub use step_rule::{StepRule, StepRuleKind};
+pub use train::{Batch, Parameterization, Probe, TrainConfig, Trainer};

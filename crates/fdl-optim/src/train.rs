@@ -1,0 +1,193 @@
+//! The full-batch training loop with probes at chosen steps and a divergence guard.
+
+use crate::error::finite;
+use crate::{Loss, LossState, StepRule, TrainError, param_sums, scale_params, update_params};
+use burn::tensor::Tensor;
+use fdl_models::{Homogeneous, ScalarModel, to_host};
+
+/// Training inputs `[n, d]` and labels `[n]` on the device.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Inputs, `[n, d]`.
+    pub x: Tensor<2>,
+    /// Labels in {-1, +1}, `[n]`.
+    pub y: Tensor<1>,
+}
+
+/// How the parameters are stored during training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Parameterization {
+    /// The module holds theta itself.
+    Plain,
+    /// The module holds `phi = theta / ||theta||` and the trainer keeps `ln ||theta||`; exact for
+    /// a model of homogeneity degree L, whose gradient at `s phi` is `s^{L-1}` times that at phi.
+    Scaled {
+        /// Homogeneity degree L.
+        degree: u32,
+    },
+}
+
+/// Loss, step rule and length of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainConfig {
+    /// The loss on margins `y f(x)`.
+    pub loss: Loss,
+    /// The step rule.
+    pub step_rule: StepRule,
+    /// Number of steps.
+    pub steps: usize,
+}
+
+/// What a probe sees: the current point, its loss, and its margins.
+pub struct Probe<'a, M> {
+    /// Steps taken so far (0 = the initial point).
+    pub step: usize,
+    /// The module; under [`Parameterization::Scaled`] it holds the direction phi.
+    pub model: &'a M,
+    /// `ln s` with theta = s * phi (0 under [`Parameterization::Plain`]).
+    pub ln_scale: f64,
+    /// Homogeneity degree when scaled.
+    pub degree: Option<u32>,
+    /// Margins `y_n f(x_n; phi)` of the stored parameters; the true margins are `s^L` times these.
+    pub unit_margins: &'a [f64],
+    /// The loss at the true parameters.
+    pub loss: &'a LossState,
+    /// `||phi||^2` of the stored parameters.
+    pub param_sq: f64,
+}
+
+impl<M> Probe<'_, M> {
+    /// `ln ||theta||`.
+    pub fn ln_theta_norm(&self) -> f64 {
+        self.ln_scale + 0.5 * self.param_sq.ln()
+    }
+
+    /// `min_n y_n f(x_n) / ||theta||^L` (scale-free for a homogeneous model of degree L).
+    pub fn normalized_margin(&self) -> Option<f64> {
+        let degree = self.degree?;
+        let min = self.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
+        Some(min / self.param_sq.powf(degree as f64 / 2.0))
+    }
+}
+
+/// Full-batch trainer for any [`ScalarModel`].
+pub struct Trainer<M> {
+    model: M,
+    ln_scale: f64,
+    param: Parameterization,
+}
+
+impl<M: ScalarModel> Trainer<M> {
+    /// Trains the parameters as they are stored.
+    pub fn plain(model: M) -> Self {
+        Self { model, ln_scale: 0.0, param: Parameterization::Plain }
+    }
+
+    /// The module, holding the direction phi under a scaled parameterization.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// `ln s` with theta = s * phi.
+    pub fn ln_scale(&self) -> f64 {
+        self.ln_scale
+    }
+
+    /// Runs `config.steps` steps, calling `probe` at every step listed in `probe_steps` (and at
+    /// the end); `on_step` is called after every step (progress bars). Stops with an error at the
+    /// first NaN or infinite quantity, naming the step and the quantity.
+    pub fn run(
+        &mut self,
+        batch: &Batch,
+        config: &TrainConfig,
+        probe_steps: &[usize],
+        mut probe: impl FnMut(&Probe<'_, M>) -> Result<(), String>,
+        mut on_step: impl FnMut(usize),
+    ) -> Result<(), TrainError> {
+        let degree = match self.param {
+            Parameterization::Plain => None,
+            Parameterization::Scaled { degree } => Some(degree),
+        };
+        let mut next_probe = probe_steps.iter().copied().peekable();
+        for step in 0..=config.steps {
+            let unit = self.model.forward(batch.x.clone()) * batch.y.clone();
+            let unit_host = to_host(unit.clone());
+            if let Some(bad) = unit_host.iter().find(|m| !m.is_finite()) {
+                return Err(TrainError::Diverged { step, quantity: "margin", value: *bad });
+            }
+            let ln_margin_scale = self.ln_scale * degree.unwrap_or(1) as f64;
+            let loss = LossState::new(config.loss, ln_margin_scale, &unit_host);
+            finite(step, "ln(grad L / L)", loss.ln_weight_over_loss)?;
+
+            let probing = next_probe.next_if(|&s| s <= step).is_some() || step == config.steps;
+            while next_probe.next_if(|&s| s <= step).is_some() {}
+            if probing {
+                let sums = param_sums(&self.model, None);
+                let view = Probe {
+                    step,
+                    model: &self.model,
+                    ln_scale: self.ln_scale,
+                    degree,
+                    unit_margins: &unit_host,
+                    loss: &loss,
+                    param_sq: sums.param_sq,
+                };
+                probe(&view).map_err(TrainError::Probe)?;
+            }
+            if step == config.steps {
+                break;
+            }
+
+            let weights = fdl_models::tensor1_from_host(&loss.weights, &unit.device());
+            let grads = (unit * weights).sum().neg().backward();
+            let sums = param_sums(&self.model, Some(&grads));
+            finite(step + 1, "gradient norm", sums.grad_sq)?;
+            finite(step + 1, "parameter norm", sums.param_sq)?;
+            if sums.grad_sq == 0.0 && config.step_rule.is_normalized() {
+                return Err(TrainError::ZeroGradient { step: step + 1 });
+            }
+            // theta-space quantities from phi-space ones: grad_theta = s^{L-1} grad_phi.
+            let ln_s = self.ln_scale;
+            let l = degree.unwrap_or(1) as f64;
+            let ln_g_theta = (l - 1.0) * ln_s + 0.5 * sums.grad_sq.ln();
+            let ln_theta = ln_s + 0.5 * sums.param_sq.ln();
+            let ln_k_theta = config.step_rule.ln_multiplier(
+                ln_g_theta,
+                ln_theta,
+                loss.ln_max_weight,
+                loss.ln_weight_over_loss,
+            );
+            // phi <- phi - k_theta s^{L-2} g_phi (the theta update divided by s).
+            let kappa = (ln_k_theta + (l - 2.0) * ln_s).exp();
+            finite(step + 1, "step multiplier", kappa)?;
+
+            let rescale = match degree {
+                None => 1.0,
+                Some(_) => {
+                    let new_sq = sums.param_sq - 2.0 * kappa * sums.param_dot_grad
+                        + kappa * kappa * sums.grad_sq;
+                    let norm = finite(step + 1, "parameter norm", new_sq.sqrt())?;
+                    self.ln_scale = finite(step + 1, "ln ||theta||", ln_s + norm.ln())?;
+                    1.0 / norm
+                }
+            };
+            self.model = update_params(self.model.clone(), &grads, kappa, rescale);
+            on_step(step + 1);
+        }
+        Ok(())
+    }
+}
+
+impl<M: Homogeneous> Trainer<M> {
+    /// Trains `theta = s * phi` with phi on the unit sphere and `ln s` on the host.
+    pub fn scaled(model: M) -> Self {
+        let degree = model.homogeneity_degree();
+        let norm = param_sums(&model, None).param_sq.sqrt();
+        assert!(norm > 0.0 && norm.is_finite(), "a scaled parameterization needs theta != 0");
+        Self {
+            model: scale_params(model, 1.0 / norm),
+            ln_scale: norm.ln(),
+            param: Parameterization::Scaled { degree },
+        }
+    }
+}
