@@ -1,1 +1,17 @@
-//! fdl-analysis
+//! Margins, Fourier spectra, and exact convex reference solvers for fdl.
+//!
+//! Everything here works on plain host `f64` slices: analysis does not care which backend or
+//! model produced a predictor. Reference solutions are exact convex programs solved by Clarabel
+//! (an interior-point solver for QPs and second-order cone programs), never trained models.
+
+mod fourier;
+mod kkt;
+mod margin;
+mod solvers;
+mod vector;
+
+pub use fourier::{FourierSummary, dft, fourier_norm, fourier_summary};
+pub use kkt::{BridgeKkt, bridge_kkt_residual};
+pub use margin::{min_margin, normalized_margin_fourier, normalized_margin_l2};
+pub use solvers::{MaxMargin, SolverError, fourier_l1_max_margin, l2_max_margin};
+pub use vector::{cosine, dot, norm2};

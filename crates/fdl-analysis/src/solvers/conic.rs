@@ -1,0 +1,57 @@
+//! A thin wrapper over Clarabel: dense inputs in, solution or typed error out.
+
+use super::SolverError;
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
+
+/// `min 1/2 x'Px + q'x  s.t.  b - Ax in cones`, with dense row-major `p` (n x n) and `a` (m x n).
+pub(crate) struct ConicProblem {
+    pub n: usize,
+    pub p: Vec<f64>,
+    pub q: Vec<f64>,
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    pub cones: Vec<SupportedConeT<f64>>,
+}
+
+/// A dense row-major matrix as CSC, keeping the upper triangle only when `upper`.
+fn csc(rows: usize, cols: usize, dense: &[f64], upper: bool) -> CscMatrix<f64> {
+    let (mut ri, mut ci, mut v) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rows {
+        for j in 0..cols {
+            let x = dense[i * cols + j];
+            if x != 0.0 && (!upper || i <= j) {
+                ri.push(i);
+                ci.push(j);
+                v.push(x);
+            }
+        }
+    }
+    CscMatrix::new_from_triplets(rows, cols, ri, ci, v)
+}
+
+impl ConicProblem {
+    /// Solves to Clarabel's default tolerances (1e-8), returning x and the status.
+    pub fn solve(&self, problem: &'static str) -> Result<(Vec<f64>, String), SolverError> {
+        let m = self.b.len();
+        let p = csc(self.n, self.n, &self.p, true);
+        let a = csc(m, self.n, &self.a, false);
+        let settings = DefaultSettingsBuilder::default()
+            .verbose(false)
+            .build()
+            .expect("default settings are valid");
+        let mut solver = DefaultSolver::new(&p, &self.q, &a, &self.b, &self.cones, settings)
+            .map_err(|e| SolverError::Failed { problem, status: e.to_string() })?;
+        solver.solve();
+        let status = solver.solution.status;
+        match status {
+            SolverStatus::Solved | SolverStatus::AlmostSolved => {
+                Ok((solver.solution.x.clone(), format!("{status:?}")))
+            }
+            SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
+                Err(SolverError::NotSeparable { problem })
+            }
+            other => Err(SolverError::Failed { problem, status: format!("{other:?}") }),
+        }
+    }
+}

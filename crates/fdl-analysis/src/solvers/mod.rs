@@ -1,0 +1,42 @@
+//! Exact convex reference solvers (Clarabel): max-margin predictors under several norms.
+
+mod conic;
+mod fourier_l1;
+mod l2;
+mod nnls;
+
+pub use fourier_l1::fourier_l1_max_margin;
+pub use l2::l2_max_margin;
+pub(crate) use nnls::nonnegative_least_squares;
+
+/// Why a reference solution could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolverError {
+    /// No predictor has all margins positive: the max-margin problem is infeasible.
+    #[error("the data are not linearly separable (through the origin): no predictor has y_n <x_n, beta> > 0 for every n, so the {problem} max-margin reference does not exist")]
+    NotSeparable {
+        /// Which problem.
+        problem: &'static str,
+    },
+    /// The solver stopped without a solution.
+    #[error("the {problem} solver stopped with status {status}")]
+    Failed {
+        /// Which problem.
+        problem: &'static str,
+        /// Clarabel's status.
+        status: String,
+    },
+}
+
+/// A max-margin predictor: `beta` minimizes the norm subject to `Z beta >= 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxMargin {
+    /// The minimizer, with `min_n <z_n, beta> = 1`.
+    pub beta: Vec<f64>,
+    /// The minimal norm `||beta||`.
+    pub norm: f64,
+    /// The max normalized margin `1 / ||beta||`.
+    pub margin: f64,
+    /// Clarabel's status.
+    pub status: String,
+}
