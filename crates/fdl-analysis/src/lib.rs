@@ -8,10 +8,12 @@ mod fourier;
 mod kkt;
 mod margin;
 mod solvers;
+mod spectral;
 mod vector;
 
 pub use fourier::{FourierSummary, dft, fourier_norm, fourier_summary};
 pub use kkt::{BridgeKkt, bridge_kkt_residual};
 pub use margin::{min_margin, normalized_margin_fourier, normalized_margin_l2};
+pub use spectral::{TopSingular, top_singular};
 pub use solvers::{MaxMargin, SolverError, fourier_l1_max_margin, l2_max_margin};
 pub use vector::{cosine, dot, norm2};

@@ -1,1 +1,18 @@
-//! fdl-lab
+//! fdl-lab: the experiments of fdl and everything around them: the registry, layered
+//! configuration, the run folder, metrics, figures, reports and the command line.
+//!
+//! Data flow of a run (DESIGN.md): CLI args -> resolved config (defaults, file, `--quick`,
+//! flags, `--set`; validated) -> dataset -> models on the chosen device -> training loop with
+//! probes -> metrics.csv -> exact references -> checks -> figures and report -> exit code.
+
+pub mod cli;
+pub mod config;
+pub mod device;
+pub mod error;
+pub mod experiment;
+pub mod experiments;
+pub mod figures;
+pub mod lab;
+pub mod recorder;
+pub mod report;
+pub mod run_folder;

@@ -19,23 +19,46 @@ pub enum StepRuleKind {
     InverseLoss,
 }
 
-/// A step rule and its size (eta, or c for relative steps).
+/// A step rule and its size (eta, or c for relative steps), optionally annealed.
+///
+/// With `final_size` set, the size is constant for the first half of the run and then decays
+/// geometrically to `final_size` at the last step. A constant relative step c leaves the
+/// direction zig-zagging at an angle of order c once the loss is dominated by the few smallest
+/// margins; annealing lets it settle on the gradient-flow limit (a KKT point).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepRule {
     /// Which rule.
     pub kind: StepRuleKind,
     /// eta, or c for [`StepRuleKind::Relative`]; positive.
     pub size: f64,
+    /// Size at the last step when annealed; `None` keeps `size` throughout.
+    pub final_size: Option<f64>,
 }
 
 impl StepRule {
-    /// `ln` of the multiplier `k` in `theta <- theta - k g`, where `g = sum_n w_n grad(-m_n)` is the
+    /// A rule with a constant size.
+    pub fn constant(kind: StepRuleKind, size: f64) -> Self {
+        Self { kind, size, final_size: None }
+    }
+
+    /// The size at `step` (0-based) of a run of `steps` steps.
+    pub fn size_at(&self, step: usize, steps: usize) -> f64 {
+        let Some(last) = self.final_size else { return self.size };
+        let half = steps / 2;
+        if step < half || steps <= 1 {
+            return self.size;
+        }
+        let t = (step - half) as f64 / (steps - 1 - half).max(1) as f64;
+        self.size * (last / self.size).powf(t)
+    }
+
+    /// `ln` of the multiplier `k` in `theta <- theta - k g` for a step of `size`, where `g = sum_n w_n grad(-m_n)` is the
     /// surrogate gradient with weights normalized to max 1 (`grad L = e^G g`).
     ///
     /// `ln_g_norm` is `ln ||g||`, `ln_theta_norm` is `ln ||theta||`, `ln_max_weight` is G and
     /// `ln_weight_over_loss` is `G - ln L`.
-    pub fn ln_multiplier(&self, ln_g_norm: f64, ln_theta_norm: f64, ln_max_weight: f64, ln_weight_over_loss: f64) -> f64 {
-        let ln_size = self.size.ln();
+    pub fn ln_multiplier(&self, size: f64, ln_g_norm: f64, ln_theta_norm: f64, ln_max_weight: f64, ln_weight_over_loss: f64) -> f64 {
+        let ln_size = size.ln();
         match self.kind {
             StepRuleKind::Fixed => ln_size + ln_max_weight,
             StepRuleKind::FixedLength => ln_size - ln_g_norm,
@@ -47,5 +70,20 @@ impl StepRule {
     /// True for rules that divide by the gradient norm.
     pub fn is_normalized(&self) -> bool {
         matches!(self.kind, StepRuleKind::FixedLength | StepRuleKind::Relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annealing_is_constant_then_geometric_to_the_final_size() {
+        let rule = StepRule { kind: StepRuleKind::Relative, size: 1e-2, final_size: Some(1e-4) };
+        assert_eq!(rule.size_at(0, 101), 1e-2);
+        assert_eq!(rule.size_at(49, 101), 1e-2);
+        assert!((rule.size_at(75, 101) - 1e-3).abs() < 1e-15);
+        assert!((rule.size_at(100, 101) - 1e-4).abs() < 1e-15);
+        assert_eq!(StepRule::constant(StepRuleKind::Fixed, 0.5).size_at(99, 100), 0.5);
     }
 }

@@ -152,6 +152,7 @@ impl<M: ScalarModel> Trainer<M> {
             let ln_g_theta = (l - 1.0) * ln_s + 0.5 * sums.grad_sq.ln();
             let ln_theta = ln_s + 0.5 * sums.param_sq.ln();
             let ln_k_theta = config.step_rule.ln_multiplier(
+                config.step_rule.size_at(step, config.steps),
                 ln_g_theta,
                 ln_theta,
                 loss.ln_max_weight,

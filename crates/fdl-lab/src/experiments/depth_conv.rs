@@ -1,0 +1,347 @@
+//! depth-conv: depth in a linear convolutional network sparsifies the Fourier spectrum
+//! (Gunasekar, Lee, Soudry, Srebro, NeurIPS 2018, arXiv:1806.00468), while the same depths in a
+//! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
+
+use super::implicit_bias::{
+    LinearData, Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive, train_config, train_linear,
+};
+use crate::device::DType;
+use crate::error::{ConfigError, LabError};
+use crate::experiment::{ExperimentSpec, RunContext, Validate};
+use crate::figures::{Panel, Series, save_svg};
+use crate::recorder::predictors_csv;
+use crate::report::{Check, Comparison, Report};
+use fdl_analysis::{
+    MaxMargin, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_summary, l2_max_margin, normalized_margin_fourier,
+    normalized_margin_l2,
+};
+use fdl_data::rng_from_seed;
+use fdl_models::{DeepLinearConfig, LinearConvConfig};
+use fdl_optim::{Loss, StepRuleKind, TrainConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Configuration of depth-conv; the defaults reproduce the lecture's figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepthConvConfig {
+    /// Number of points N (ignored with `--data`).
+    pub n: usize,
+    /// Signal length D (ignored with `--data`).
+    pub dim: usize,
+    /// Depths L of the convolutional nets.
+    pub depths: Vec<usize>,
+    /// Depths of the fully connected nets trained on the same data (may be empty).
+    pub fc_depths: Vec<usize>,
+    /// Hidden width of the fully connected nets.
+    pub fc_width: usize,
+    /// Standard deviation of the Gaussian initial weights.
+    pub init_std: f64,
+    /// Loss on the margins.
+    pub loss: Loss,
+    /// Step rule.
+    pub step_rule: StepRuleKind,
+    /// Step size (c for relative steps).
+    pub step_size: f64,
+    /// Step size at the last step; annealed geometrically over the second half (equal to
+    /// `step_size` to keep it constant).
+    pub step_size_final: f64,
+    /// Number of steps per variant.
+    pub steps: usize,
+    /// Fourier coefficients above this fraction of the largest count as non-zero.
+    pub support_threshold: f64,
+    /// Constraints within this relative distance of the smallest margin count as active (KKT).
+    pub active_tolerance: f64,
+}
+
+impl Default for DepthConvConfig {
+    fn default() -> Self {
+        Self {
+            n: 5,
+            dim: 16,
+            depths: vec![1, 2, 3, 4],
+            fc_depths: vec![1, 2, 3, 4],
+            fc_width: 16,
+            init_std: 0.1,
+            loss: Loss::Exponential,
+            step_rule: StepRuleKind::Relative,
+            step_size: 0.01,
+            step_size_final: 1e-4,
+            steps: 20_000,
+            support_threshold: 1e-3,
+            active_tolerance: 1e-2,
+        }
+    }
+}
+
+impl Validate for DepthConvConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_at_least("n", self.n, 2, "at least 2 points")?;
+        require_at_least("dim", self.dim, 2, "D >= 2")?;
+        require_depths("depths", &self.depths, false)?;
+        require_depths("fc_depths", &self.fc_depths, true)?;
+        require_at_least("fc_width", self.fc_width, 1, "at least 1")?;
+        require_positive("init_std", self.init_std)?;
+        require_positive("step_size", self.step_size)?;
+        require_positive("step_size_final", self.step_size_final)?;
+        require_at_least("steps", self.steps, 1, "at least 1 step")?;
+        require_positive("support_threshold", self.support_threshold)?;
+        require_positive("active_tolerance", self.active_tolerance)
+    }
+}
+
+/// The depth-conv experiment.
+pub struct DepthConv;
+
+/// Thresholds from SCIENCE.md (depth-conv, Checks).
+const COS_SVM: f64 = 0.999;
+const COS_SOCP: f64 = 0.99;
+const MARGIN_RATIO: f64 = 0.99;
+const KKT_MAX: f64 = 1e-2;
+
+impl ExperimentSpec for DepthConv {
+    type Config = DepthConvConfig;
+    const NAME: &'static str = "depth-conv";
+    const CLAIM: &'static str = "Depth in a linear convolutional net sparsifies the Fourier spectrum of the \
+        learned predictor (L = 1: l2 SVM, L = 2: Fourier-l1 max margin, L >= 3: stationary points of the \
+        l_{2/L} bridge), while fully connected depths all give the l2 SVM.";
+    const DTYPE: DType = DType::F64;
+
+    fn quick() -> toml::Table {
+        toml::toml! { steps = 5000 }
+    }
+
+    fn run(config: DepthConvConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+        let setup = linear_data(ctx, config.n, config.dim)?;
+        let d = setup.dim();
+        let svm = l2_max_margin(&setup.z, d)?;
+        let socp = fourier_l1_max_margin(&setup.z, d)?;
+        let train = train_config(config.loss, config.step_rule, config.step_size, config.step_size_final, config.steps);
+        ctx.set_total_steps((config.steps * (config.depths.len() + config.fc_depths.len())) as u64);
+
+        let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
+        let mut conv = Vec::new();
+        for &depth in &config.depths {
+            let model = LinearConvConfig { input_dim: d, depth, init_std: config.init_std }.init(&mut rng, &ctx.device);
+            let reference = match depth {
+                1 => Some(svm.beta.as_slice()),
+                2 => Some(socp.beta.as_slice()),
+                _ => None,
+            };
+            let p = 2.0 / depth as f64;
+            let own = |b: &[f64]| normalized_margin_fourier(&setup.z, b, p);
+            let yard = Yardstick { reference, own_margin: &own };
+            conv.push(train_linear(ctx, &format!("conv-L{depth}"), model, &setup, &train, &yard, &|_| Vec::new())?);
+        }
+        let mut fc = Vec::new();
+        for &depth in &config.fc_depths {
+            let model = DeepLinearConfig { input_dim: d, depth, width: config.fc_width, init_std: config.init_std }
+                .init(&mut rng, &ctx.device);
+            let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);
+            let yard = Yardstick { reference: Some(&svm.beta), own_margin: &own };
+            fc.push(train_linear(ctx, &format!("fc-L{depth}"), model, &setup, &train, &yard, &|_| Vec::new())?);
+        }
+        ctx.finish_progress();
+
+        write_predictors(ctx, &conv, &fc, &svm, &socp)?;
+        let mut report = Report::new(Self::NAME, Self::CLAIM);
+        checks(&mut report, &config, &setup, &conv, &fc, &svm, &socp)?;
+        report.figures = figures(ctx, &conv, &fc, &svm, &socp, &config, &train)?;
+        Ok(report)
+    }
+}
+
+fn write_predictors<M, N>(ctx: &RunContext, conv: &[Trained<M>], fc: &[Trained<N>], svm: &MaxMargin, socp: &MaxMargin) -> Result<(), LabError> {
+    let mut rows: Vec<(String, Vec<f64>)> = conv.iter().map(|t| (t.label.clone(), t.beta.clone())).collect();
+    rows.extend(fc.iter().map(|t| (t.label.clone(), t.beta.clone())));
+    rows.push(("ref-l2-svm".into(), svm.beta.clone()));
+    rows.push(("ref-fourier-l1".into(), socp.beta.clone()));
+    ctx.folder.write("predictors.csv", predictors_csv(&rows))
+}
+
+fn checks<M, N>(
+    report: &mut Report,
+    config: &DepthConvConfig,
+    setup: &LinearData,
+    conv: &[Trained<M>],
+    fc: &[Trained<N>],
+    svm: &MaxMargin,
+    socp: &MaxMargin,
+) -> Result<(), LabError> {
+    let z = &setup.z;
+    report.headline("l2_svm_margin", svm.margin);
+    report.headline("fourier_l1_optimum_margin", socp.margin);
+    report.headline("l2_svm_fourier_l1_over_l2", fourier_summary(&svm.beta, config.support_threshold).l1_over_l2);
+    report.headline("fourier_l1_solution_l1_over_l2", fourier_summary(&socp.beta, config.support_threshold).l1_over_l2);
+    report.headline("n", setup.data.len());
+    report.headline("dim", setup.dim());
+
+    let mut ratios = Vec::new();
+    for t in conv {
+        let depth: usize = t.label.trim_start_matches("conv-L").parse().expect("label has a depth");
+        let p = 2.0 / depth as f64;
+        let summary = fourier_summary(&t.beta, config.support_threshold);
+        let kkt = bridge_kkt_residual(z, &t.beta, p, config.support_threshold, config.active_tolerance)?;
+        report.headline(
+            &t.label,
+            json!({
+                "fourier_l1_over_l2": summary.l1_over_l2,
+                "fourier_coefficients_above_threshold": summary.count_above,
+                "sorted_fourier_magnitudes": summary.sorted_normalized,
+                "cos_l2_svm": cosine(&t.beta, &svm.beta),
+                "cos_fourier_l1": cosine(&t.beta, &socp.beta),
+                "normalized_margin_fourier_2_over_L": normalized_margin_fourier(z, &t.beta, p),
+                "normalized_margin_l2": normalized_margin_l2(z, &t.beta),
+                "kkt_residual": kkt.residual,
+                "kkt_support": kkt.support,
+                "kkt_active_constraints": kkt.active,
+            }),
+        );
+        ratios.push((depth, summary.l1_over_l2));
+        match depth {
+            1 => report.check(Check::new(
+                "conv-L1 cos(beta, l2 SVM)",
+                cosine(&t.beta, &svm.beta),
+                Comparison::AtLeast,
+                COS_SVM,
+                "L = 1 is a linear model: GD converges to the l2 max margin (Soudry et al. 2018)",
+            )),
+            2 => {
+                report.check(Check::new(
+                    "conv-L2 cos(beta, Fourier-l1 SOCP)",
+                    cosine(&t.beta, &socp.beta),
+                    Comparison::AtLeast,
+                    COS_SOCP,
+                    "L = 2: min ||F beta||_1 s.t. Z beta >= 1 is convex, its solution is the limit",
+                ));
+                report.check(Check::new(
+                    "conv-L2 Fourier-l1 margin / optimum",
+                    normalized_margin_fourier(z, &t.beta, 1.0) / socp.margin,
+                    Comparison::AtLeast,
+                    MARGIN_RATIO,
+                    "within 1% of the exact SOCP optimum",
+                ));
+            }
+            _ => report.check(Check::new(
+                format!("conv-L{depth} KKT residual (l_{{2/{depth}}} bridge)"),
+                kkt.residual,
+                Comparison::Below,
+                KKT_MAX,
+                format!("stationarity on the Fourier support ({} coefficients, {} active constraints)", kkt.support, kkt.active),
+            )),
+        }
+    }
+    ratios.sort_by_key(|r| r.0);
+    // Strictly decreasing from L = 1 to 2 to 3; from 3 on it may plateau at one conjugate pair.
+    for w in ratios.windows(2) {
+        let ((l0, r0), (l1, r1)) = (w[0], w[1]);
+        if l1 != l0 + 1 {
+            continue;
+        }
+        if l1 <= 3 {
+            report.check(Check::new(
+                format!("||F beta||_1/||F beta||_2 drop L={l0} -> {l1}"),
+                r0 - r1,
+                Comparison::Above,
+                0.0,
+                format!("{r0:.4} -> {r1:.4}: deeper is sparser in frequency"),
+            ));
+        } else {
+            report.check(Check::new(
+                format!("||F beta||_1/||F beta||_2 rise L={l0} -> {l1} (relative)"),
+                (r1 - r0) / r0,
+                Comparison::AtMost,
+                1e-3,
+                format!("{r0:.4} -> {r1:.4}: non-increasing past L = 3 (sqrt 2 = one conjugate pair is the floor)"),
+            ));
+        }
+    }
+    for t in fc {
+        let cos = cosine(&t.beta, &svm.beta);
+        report.headline(&t.label, json!({ "cos_l2_svm": cos, "fourier_l1_over_l2": fourier_summary(&t.beta, config.support_threshold).l1_over_l2 }));
+        report.check(Check::new(
+            format!("{} cos(beta, l2 SVM)", t.label),
+            cos,
+            Comparison::AtLeast,
+            COS_SVM,
+            "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
+        ));
+    }
+    Ok(())
+}
+
+fn spectrum_series(label: &str, beta: &[f64], threshold: f64, reference: bool) -> Series {
+    let points = fourier_summary(beta, threshold).sorted_normalized.iter().enumerate().map(|(k, &m)| ((k + 1) as f64, m)).collect();
+    let s = if reference { Series::reference(label, points) } else { Series::line(label, points) };
+    s.with_markers()
+}
+
+fn figures<M, N>(
+    ctx: &RunContext,
+    conv: &[Trained<M>],
+    fc: &[Trained<N>],
+    svm: &MaxMargin,
+    socp: &MaxMargin,
+    config: &DepthConvConfig,
+    train: &TrainConfig,
+) -> Result<Vec<String>, LabError> {
+    let th = config.support_threshold;
+    let floor = 1e-6;
+    let clamp = |s: Series| Series { points: s.points.into_iter().map(|(x, y)| (x, y.max(floor))).collect(), ..s };
+    let mut conv_panel = Panel {
+        title: "Linear conv nets: sorted |F beta|".into(),
+        x_label: "rank of Fourier coefficient".into(),
+        y_label: "|F beta|_k / max".into(),
+        log_y: true,
+        ..Default::default()
+    };
+    for t in conv {
+        conv_panel.series.push(clamp(spectrum_series(&t.label, &t.beta, th, false)));
+    }
+    conv_panel.series.push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
+    conv_panel.series.push(clamp(spectrum_series("Fourier-l1 SOCP", &socp.beta, th, true)));
+    let mut fc_panel = Panel { title: "Fully connected nets: sorted |F beta|".into(), ..conv_panel.clone() };
+    fc_panel.series = fc.iter().map(|t| clamp(spectrum_series(&t.label, &t.beta, th, false))).collect();
+    fc_panel.series.push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
+    let spectra = "figures/fourier_spectra.svg";
+    save_svg(&ctx.folder.staging().join(spectra), &[conv_panel, fc_panel])?;
+
+    let mut gap = Panel {
+        title: format!("Direction: 1 - cos(beta_t, limit), {:?} steps", train.step_rule.kind),
+        x_label: "step".into(),
+        y_label: "1 - cos".into(),
+        log_x: true,
+        log_y: true,
+        ..Default::default()
+    };
+    let mut margin = Panel {
+        title: "Normalized margin (own geometry) / final".into(),
+        x_label: "step".into(),
+        y_label: "margin / final margin".into(),
+        log_x: true,
+        ..Default::default()
+    };
+    let limit_name = |label: &str| match label {
+        "conv-L1" => "l2 SVM",
+        "conv-L2" => "SOCP",
+        l if l.starts_with("fc") => "l2 SVM",
+        _ => "final",
+    };
+    let all: Vec<(&str, &[(usize, Vec<f64>)])> = conv
+        .iter()
+        .map(|t| (t.label.as_str(), t.history.as_slice()))
+        .chain(fc.iter().map(|t| (t.label.as_str(), t.history.as_slice())))
+        .collect();
+    for (label, history) in all {
+        let series_key = if limit_name(label) == "final" { "cos_final" } else { "cos_ref" };
+        let points = ctx.recorder.series(label, series_key).into_iter().map(|(s, c)| (s, (1.0 - c).max(1e-16))).collect();
+        gap.series.push(Series::line(format!("{label} vs {}", limit_name(label)), points));
+        let m = ctx.recorder.series(label, "margin_own");
+        if let (Some(&(_, last)), false) = (m.last(), history.is_empty()) {
+            margin.series.push(Series::line(label, m.iter().map(|&(s, v)| (s, v / last)).collect()));
+        }
+    }
+    let convergence = "figures/convergence.svg";
+    save_svg(&ctx.folder.staging().join(convergence), &[gap, margin])?;
+    Ok(vec![spectra.into(), convergence.into()])
+}

@@ -1,0 +1,257 @@
+//! depth-linear: fully connected deep linear nets converge in direction to the l2 max margin for
+//! every depth, each layer becoming rank one and aligned with its neighbours (Gunasekar et al.
+//! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
+
+use super::implicit_bias::{Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive, train_config, train_linear};
+use crate::device::DType;
+use crate::error::{ConfigError, LabError};
+use crate::experiment::{ExperimentSpec, RunContext, Validate};
+use crate::figures::{Panel, Series, save_svg};
+use crate::recorder::predictors_csv;
+use crate::report::{Check, Comparison, Report};
+use faer::Mat;
+use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
+use fdl_data::rng_from_seed;
+use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
+use fdl_optim::{Loss, StepRule, StepRuleKind, TrainConfig, Trainer};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Configuration of depth-linear; the defaults reproduce the lecture's claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepthLinearConfig {
+    /// Number of points N (ignored with `--data`).
+    pub n: usize,
+    /// Input dimension D (ignored with `--data`).
+    pub dim: usize,
+    /// Depths L.
+    pub depths: Vec<usize>,
+    /// Hidden width.
+    pub width: usize,
+    /// Standard deviation of the Gaussian initial weights.
+    pub init_std: f64,
+    /// Loss on the margins.
+    pub loss: Loss,
+    /// Step rule.
+    pub step_rule: StepRuleKind,
+    /// Step size (c for relative steps).
+    pub step_size: f64,
+    /// Step size at the last step (annealed over the second half; equal to `step_size` to keep
+    /// it constant).
+    pub step_size_final: f64,
+    /// Number of steps per depth.
+    pub steps: usize,
+    /// Steps of the small-step run that checks the conservation law.
+    pub conservation_steps: usize,
+    /// Fixed step size of that run.
+    pub conservation_step_size: f64,
+}
+
+impl Default for DepthLinearConfig {
+    fn default() -> Self {
+        Self {
+            n: 5,
+            dim: 16,
+            depths: vec![1, 2, 3, 4],
+            width: 16,
+            init_std: 0.1,
+            loss: Loss::Exponential,
+            step_rule: StepRuleKind::Relative,
+            step_size: 0.01,
+            step_size_final: 1e-4,
+            steps: 20_000,
+            conservation_steps: 2000,
+            conservation_step_size: 1e-4,
+        }
+    }
+}
+
+impl Validate for DepthLinearConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_at_least("n", self.n, 2, "at least 2 points")?;
+        require_at_least("dim", self.dim, 2, "D >= 2")?;
+        require_depths("depths", &self.depths, false)?;
+        require_at_least("width", self.width, 1, "at least 1")?;
+        require_positive("init_std", self.init_std)?;
+        require_positive("step_size", self.step_size)?;
+        require_positive("step_size_final", self.step_size_final)?;
+        require_at_least("steps", self.steps, 1, "at least 1 step")?;
+        require_positive("conservation_step_size", self.conservation_step_size)
+    }
+}
+
+/// The depth-linear experiment.
+pub struct DepthLinear;
+
+/// Thresholds from SCIENCE.md (depth-linear, Checks).
+const COS_SVM: f64 = 0.999;
+const ALIGNMENT: f64 = 0.99;
+const CONSERVATION: f64 = 1e-6;
+
+/// A layer as a faer matrix `[in, out]`.
+fn layer_matrices(model: &DeepLinear) -> Vec<Mat<f64>> {
+    model
+        .layers
+        .iter()
+        .map(|w| {
+            let dims = w.val().dims();
+            let v = to_host(w.val());
+            Mat::from_fn(dims[0], dims[1], |i, j| v[i * dims[1] + j])
+        })
+        .collect()
+}
+
+/// `min_k ||W_k||_2 / ||W_k||_F` and `min_k |<v_k, u_{k+1}>|` (top right singular vector of a
+/// layer against the top left one of the next): both tend to 1 as the net aligns.
+fn alignment(model: &DeepLinear) -> Vec<(&'static str, f64)> {
+    let tops: Vec<_> = layer_matrices(model)
+        .iter()
+        .map(|m| {
+            let flat: Vec<f64> = (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect();
+            top_singular(&flat, m.nrows(), m.ncols())
+        })
+        .collect();
+    if tops.len() < 2 {
+        return Vec::new();
+    }
+    let rank_one = tops.iter().map(|t| t.sigma / t.frobenius).fold(f64::INFINITY, f64::min);
+    let adjacent = tops.windows(2).map(|w| fdl_analysis::dot(&w[0].right, &w[1].left).abs()).fold(f64::INFINITY, f64::min);
+    vec![("rank_one_ratio_min", rank_one), ("adjacent_alignment_min", adjacent)]
+}
+
+/// `W_{k+1} W_{k+1}^T - W_k^T W_k` for every adjacent pair (conserved by gradient flow; with
+/// layers `[in, out]` this is the transpose form of Arora et al.'s balancedness).
+fn balance(layers: &[Mat<f64>]) -> Vec<(Mat<f64>, f64)> {
+    layers
+        .windows(2)
+        .map(|w| {
+            let next = &w[1] * w[1].transpose();
+            let prev = w[0].transpose() * &w[0];
+            let scale = next.norm_l2().max(prev.norm_l2());
+            (next - prev, scale)
+        })
+        .collect()
+}
+
+impl ExperimentSpec for DepthLinear {
+    type Config = DepthLinearConfig;
+    const NAME: &'static str = "depth-linear";
+    const CLAIM: &'static str = "Fully connected deep linear nets trained by GD on separable data converge in \
+        direction to the l2 max-margin predictor for every depth; each layer becomes rank one and aligns with \
+        its neighbours.";
+    const DTYPE: DType = DType::F64;
+
+    fn quick() -> toml::Table {
+        toml::toml! { steps = 5000 conservation_steps = 500 }
+    }
+
+    fn run(config: DepthLinearConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+        let setup = linear_data(ctx, config.n, config.dim)?;
+        let d = setup.dim();
+        let svm = l2_max_margin(&setup.z, d)?;
+        let train = train_config(config.loss, config.step_rule, config.step_size, config.step_size_final, config.steps);
+        let small = TrainConfig {
+            loss: config.loss,
+            step_rule: StepRule::constant(StepRuleKind::Fixed, config.conservation_step_size),
+            steps: config.conservation_steps,
+        };
+        ctx.set_total_steps(((config.steps + config.conservation_steps) * config.depths.len()) as u64);
+        let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
+        let mut report = Report::new(Self::NAME, Self::CLAIM);
+        report.headline("l2_svm_margin", svm.margin);
+        let mut trained: Vec<Trained<DeepLinear>> = Vec::new();
+        for &depth in &config.depths {
+            let model = DeepLinearConfig { input_dim: d, depth, width: config.width, init_std: config.init_std }
+                .init(&mut rng, &ctx.device);
+            let initial = model.clone();
+            let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);
+            let yard = Yardstick { reference: Some(&svm.beta), own_margin: &own };
+            let label = format!("fc-L{depth}");
+            let t = train_linear(ctx, &label, model, &setup, &train, &yard, &alignment)?;
+            let cos = cosine(&t.beta, &svm.beta);
+            report.check(Check::new(format!("{label} cos(beta, l2 SVM)"), cos, Comparison::AtLeast, COS_SVM, "every depth gives the l2 max margin"));
+            let mut head = json!({ "cos_l2_svm": cos, "normalized_margin_l2": normalized_margin_l2(&setup.z, &t.beta) });
+            for (name, value) in alignment(&t.model) {
+                head[name] = json!(value);
+                let what = if name == "rank_one_ratio_min" { "min_k ||W_k||_2/||W_k||_F" } else { "min_k |<v_k, u_k+1>|" };
+                report.check(Check::new(format!("{label} {what}"), value, Comparison::AtLeast, ALIGNMENT, "layers become rank one and align"));
+            }
+            if depth >= 2 {
+                let (drift, moved) = conservation(ctx, &label, initial, &setup.batch, &small)?;
+                head["conservation_drift"] = json!(drift);
+                head["conservation_weight_change"] = json!(moved);
+                report.check(Check::new(
+                    format!("{label} balancedness drift (small steps)"),
+                    drift,
+                    Comparison::AtMost,
+                    CONSERVATION,
+                    format!("max_k ||Delta(W_k+1 W_k+1^T - W_k^T W_k)||_F / ||terms||_F over {} GD steps of {}; weights moved {moved:.2e} relative", small.steps, config.conservation_step_size),
+                ));
+            }
+            report.headline(&label, head);
+            trained.push(t);
+        }
+        ctx.finish_progress();
+        let mut rows: Vec<(String, Vec<f64>)> = trained.iter().map(|t| (t.label.clone(), t.beta.clone())).collect();
+        rows.push(("ref-l2-svm".into(), svm.beta.clone()));
+        ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
+        report.figures = figures(ctx, &trained)?;
+        Ok(report)
+    }
+}
+
+/// Runs small fixed GD steps from the initial weights and returns the largest relative change of
+/// the balancedness matrices and the relative change of the weights (to show they moved).
+fn conservation(
+    ctx: &mut RunContext,
+    label: &str,
+    initial: DeepLinear,
+    batch: &fdl_optim::Batch,
+    config: &TrainConfig,
+) -> Result<(f64, f64), LabError> {
+    let before = layer_matrices(&initial);
+    let mut trainer = Trainer::plain(initial);
+    let progress = ctx.progress().clone();
+    trainer
+        .run(batch, config, &[], |_| Ok(()), |_| progress.inc(1))
+        .map_err(|source| LabError::Train { variant: format!("{label} (small steps)"), source })?;
+    let after = layer_matrices(trainer.model());
+    let drift = balance(&before)
+        .iter()
+        .zip(balance(&after))
+        .map(|((b0, _), (b1, scale))| (b1 - b0).norm_l2() / scale)
+        .fold(0.0, f64::max);
+    let moved = before.iter().zip(&after).map(|(a, b)| (b - a).norm_l2() / a.norm_l2()).fold(0.0, f64::max);
+    Ok((drift, moved))
+}
+
+fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<String>, LabError> {
+    let mut gap = Panel {
+        title: "1 - cos(beta_t, l2 SVM)".into(),
+        x_label: "step".into(),
+        y_label: "1 - cos".into(),
+        log_x: true,
+        log_y: true,
+        ..Default::default()
+    };
+    let mut rank = Panel {
+        title: "Layer alignment".into(),
+        x_label: "step".into(),
+        y_label: "1 - min_k ||W_k||_2 / ||W_k||_F".into(),
+        log_x: true,
+        log_y: true,
+        ..Default::default()
+    };
+    for t in trained {
+        let cos = ctx.recorder.series(&t.label, "cos_ref");
+        gap.series.push(Series::line(&t.label, cos.into_iter().map(|(s, c)| (s, (1.0 - c).max(1e-16))).collect()));
+        let r = ctx.recorder.series(&t.label, "rank_one_ratio_min");
+        if !r.is_empty() {
+            rank.series.push(Series::line(&t.label, r.into_iter().map(|(s, v)| (s, (1.0 - v).max(1e-16))).collect()));
+        }
+    }
+    let name = "figures/alignment.svg";
+    save_svg(&ctx.folder.staging().join(name), &[gap, rank])?;
+    Ok(vec![name.into()])
+}

@@ -1,0 +1,151 @@
+//! Shared pieces of the implicit-bias experiments on linear-in-input models: the data, the
+//! training of one variant with log-spaced probes, and config validation helpers.
+
+use crate::error::{ConfigError, LabError};
+use crate::experiment::RunContext;
+use fdl_analysis::{cosine, normalized_margin_l2};
+use fdl_data::{DataError, Dataset, gaussian_random_labels, rng_from_seed, write_csv};
+use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
+use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps};
+
+/// The training data of a linear-in-input experiment, on the host and on the device.
+pub(crate) struct LinearData {
+    /// The dataset (generated or from `--data`).
+    pub data: Dataset,
+    /// Rows `z_n = y_n x_n`, row-major.
+    pub z: Vec<f64>,
+    /// The same on the device.
+    pub batch: Batch,
+}
+
+impl LinearData {
+    /// Input dimension D.
+    pub fn dim(&self) -> usize {
+        self.data.dim()
+    }
+}
+
+/// The `--data` file if given, else `n` Gaussian points in R^dim with random labels; written to
+/// `dataset.csv` in the run folder.
+pub(crate) fn linear_data(ctx: &mut RunContext, n: usize, dim: usize) -> Result<LinearData, LabError> {
+    let data = match ctx.data.clone() {
+        Some(d) => d,
+        None => gaussian_random_labels(n, dim, &mut rng_from_seed(ctx.seed)),
+    };
+    data.require_binary_labels()?;
+    if data.dim() < 2 {
+        return Err(DataError::Invalid(format!("the data have D = {} features; D >= 2 is required", data.dim())).into());
+    }
+    let mut csv = Vec::new();
+    write_csv(&data, &mut csv).map_err(|e| LabError::Io { path: "dataset.csv".into(), source: std::io::Error::other(e) })?;
+    ctx.folder.write("dataset.csv", csv)?;
+    let batch = Batch {
+        x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
+        y: tensor1_from_host(data.y(), &ctx.device),
+    };
+    Ok(LinearData { z: data.signed_rows(), data, batch })
+}
+
+/// The loss and step rule keys shared by the implicit-bias configs.
+pub(crate) fn train_config(loss: Loss, rule: StepRuleKind, size: f64, final_size: f64, steps: usize) -> TrainConfig {
+    let final_size = (final_size != size).then_some(final_size);
+    TrainConfig { loss, step_rule: StepRule { kind: rule, size, final_size }, steps }
+}
+
+/// A trained variant: its final predictor and its predictors at the probe steps.
+pub(crate) struct Trained<M> {
+    /// Variant label.
+    pub label: String,
+    /// The final effective predictor beta.
+    pub beta: Vec<f64>,
+    /// `(step, beta)` at every probe.
+    pub history: Vec<(usize, Vec<f64>)>,
+    /// The module at the end (holding the direction phi).
+    pub model: M,
+}
+
+/// What a variant is measured against during training.
+pub(crate) struct Yardstick<'a> {
+    /// The reference predictor for `cos_ref` (e.g. the SVM), if the theory names one.
+    pub reference: Option<&'a [f64]>,
+    /// Normalized margin in the variant's own geometry.
+    pub own_margin: &'a dyn Fn(&[f64]) -> f64,
+}
+
+/// Trains `model` (a homogeneous, linear-in-input module) and records, at log-spaced steps:
+/// `ln_loss`, `ln_norm` (ln ||theta||), `margin_l2`, `margin_own`, `cos_ref`, and after the run
+/// `cos_final` (cosine to the final predictor). `extra` adds model-specific metrics.
+pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
+    ctx: &mut RunContext,
+    label: &str,
+    model: M,
+    setup: &LinearData,
+    config: &TrainConfig,
+    yardstick: &Yardstick<'_>,
+    extra: &dyn Fn(&M) -> Vec<(&'static str, f64)>,
+) -> Result<Trained<M>, LabError> {
+    ctx.timed(label, |ctx| {
+        let mut trainer = Trainer::scaled(model);
+        let probes = log_spaced_steps(config.steps);
+        let mut history = Vec::new();
+        let progress = ctx.progress().clone();
+        let recorder = &mut ctx.recorder;
+        trainer
+            .run(
+                &setup.batch,
+                config,
+                &probes,
+                |p| {
+                    let beta = to_host(p.model.effective_predictor());
+                    let mut values = vec![
+                        ("ln_loss", p.loss.ln_loss),
+                        ("ln_norm", p.ln_theta_norm()),
+                        ("margin_l2", normalized_margin_l2(&setup.z, &beta)),
+                        ("margin_own", (yardstick.own_margin)(&beta)),
+                    ];
+                    if let Some(r) = yardstick.reference {
+                        values.push(("cos_ref", cosine(&beta, r)));
+                    }
+                    values.extend(extra(p.model));
+                    for (metric, value) in values {
+                        recorder.record(label, p.step, metric, value).map_err(|e| e.to_string())?;
+                    }
+                    recorder.flush().map_err(|e| e.to_string())?;
+                    history.push((p.step, beta));
+                    Ok(())
+                },
+                |_| progress.inc(1),
+            )
+            .map_err(|source| LabError::Train { variant: label.to_string(), source })?;
+        let model = trainer.model().clone();
+        let beta = to_host(model.effective_predictor());
+        for (step, b) in &history {
+            ctx.recorder.record(label, *step, "cos_final", cosine(b, &beta))?;
+        }
+        Ok(Trained { label: label.to_string(), beta, history, model })
+    })
+}
+
+/// `Err` unless `value >= min`.
+pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(key: &'static str, value: T, min: T, allowed: &'static str) -> Result<(), ConfigError> {
+    if value >= min { Ok(()) } else { Err(ConfigError::OutOfRange { key, value: value.to_string(), allowed }) }
+}
+
+/// `Err` unless `value` is finite and positive.
+pub(crate) fn require_positive(key: &'static str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { key, value: value.to_string(), allowed: "must be a positive number" })
+    }
+}
+
+/// `Err` unless the list is non-empty and every depth is in 1..=16.
+pub(crate) fn require_depths(key: &'static str, depths: &[usize], allow_empty: bool) -> Result<(), ConfigError> {
+    let ok = (allow_empty || !depths.is_empty()) && depths.iter().all(|d| (1..=16).contains(d));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { key, value: format!("{depths:?}"), allowed: "a list of depths, each between 1 and 16" })
+    }
+}

@@ -1,0 +1,24 @@
+//! The experiments, one module each, in one ordered registry (`fdl list` reads it).
+
+mod depth_conv;
+mod depth_linear;
+mod implicit_bias;
+
+pub use depth_conv::{DepthConv, DepthConvConfig};
+pub use depth_linear::{DepthLinear, DepthLinearConfig};
+
+use crate::experiment::{Experiment, Registered};
+use std::marker::PhantomData;
+
+static DEPTH_CONV: Registered<DepthConv> = Registered(PhantomData);
+static DEPTH_LINEAR: Registered<DepthLinear> = Registered(PhantomData);
+
+/// Every experiment, in catalogue order.
+pub fn registry() -> [&'static dyn Experiment; 2] {
+    [&DEPTH_LINEAR, &DEPTH_CONV]
+}
+
+/// Looks an experiment up by name.
+pub fn find(name: &str) -> Option<&'static dyn Experiment> {
+    registry().into_iter().find(|e| e.name() == name)
+}

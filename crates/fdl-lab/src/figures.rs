@@ -1,0 +1,166 @@
+//! Paper-style SVG figures: panels of line series on linear or log axes (plotters).
+
+use crate::error::LabError;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// One curve.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points `(x, y)`; non-finite points and, on log axes, non-positive ones are dropped.
+    pub points: Vec<(f64, f64)>,
+    /// Dashed reference line rather than a measured curve.
+    pub reference: bool,
+    /// Draw point markers.
+    pub markers: bool,
+}
+
+impl Series {
+    /// A measured curve.
+    pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { label: label.into(), points, reference: false, markers: false }
+    }
+
+    /// A reference curve (drawn dashed and grey-ish).
+    pub fn reference(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { label: label.into(), points, reference: true, markers: false }
+    }
+
+    /// Adds point markers.
+    pub fn with_markers(mut self) -> Self {
+        self.markers = true;
+        self
+    }
+}
+
+/// One panel of a figure.
+#[derive(Debug, Clone, Default)]
+pub struct Panel {
+    /// Title above the panel.
+    pub title: String,
+    /// x-axis label.
+    pub x_label: String,
+    /// y-axis label.
+    pub y_label: String,
+    /// Log-scaled x axis.
+    pub log_x: bool,
+    /// Log-scaled y axis.
+    pub log_y: bool,
+    /// The curves.
+    pub series: Vec<Series>,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+fn keep(log: bool, v: f64) -> bool {
+    v.is_finite() && (!log || v > 0.0)
+}
+
+/// Axis range covering `values`, padded; on log axes a factor, else 5% of the span.
+fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return if log { (0.1, 10.0) } else { (0.0, 1.0) };
+    }
+    if log {
+        (lo / 1.5, hi * 1.5)
+    } else if hi - lo < 1e-12 * hi.abs().max(1.0) {
+        (lo - 0.5 * lo.abs().max(1e-3), hi + 0.5 * hi.abs().max(1e-3))
+    } else {
+        let pad = 0.05 * (hi - lo);
+        (lo - pad, hi + pad)
+    }
+}
+
+fn draw_on<DB, X, Y>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel, x: X, y: Y) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(panel.y_label.as_str())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, s) in panel.series.iter().enumerate() {
+        let color = if s.reference { RGBColor(90, 90, 90) } else { COLORS[i % COLORS.len()] };
+        let points: Vec<(f64, f64)> =
+            s.points.iter().copied().filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b)).collect();
+        let style = color.stroke_width(if s.reference { 1 } else { 2 });
+        let drawn = if s.reference {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))
+        };
+        drawn
+            .map_err(|e| e.to_string())?
+            .label(s.label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        if s.markers {
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel) -> Result<(), String> {
+    let xs = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).filter(|&v| keep(panel.log_x, v));
+    let ys = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|&v| keep(panel.log_y, v));
+    let (x0, x1) = range(xs, panel.log_x);
+    let (y0, y1) = range(ys, panel.log_y);
+    let lin = |a: f64, b: f64| -> RangedCoordf64 { (a..b).into() };
+    match (panel.log_x, panel.log_y) {
+        (false, false) => draw_on(area, panel, lin(x0, x1), lin(y0, y1)),
+        (true, false) => draw_on(area, panel, (x0..x1).log_scale(), lin(y0, y1)),
+        (false, true) => draw_on(area, panel, lin(x0, x1), (y0..y1).log_scale()),
+        (true, true) => draw_on(area, panel, (x0..x1).log_scale(), (y0..y1).log_scale()),
+    }
+}
+
+/// Draws `panels` side by side into an SVG file.
+pub fn save_svg(path: &Path, panels: &[Panel]) -> Result<(), LabError> {
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let fail = |message: String| LabError::Figure { name: name.clone(), message };
+    let width = 520 * panels.len().max(1) as u32;
+    let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for (area, panel) in areas.iter().zip(panels) {
+        draw_panel(area, panel).map_err(fail)?;
+    }
+    root.present().map_err(|e| fail(e.to_string()))
+}
