@@ -52,6 +52,34 @@ pub struct Panel {
     pub log_y: bool,
     /// The curves.
     pub series: Vec<Series>,
+    /// Where the legend goes (upper right by default).
+    pub legend: Legend,
+}
+
+/// Legend corner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Upper right.
+    #[default]
+    UpperRight,
+    /// Lower left.
+    LowerLeft,
+    /// Lower right.
+    LowerRight,
+}
+
+/// Compact tick labels: `0.5`, `20`, `1e-6`, `1e4`.
+fn tick(v: &f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-2..1e4).contains(&a) {
+        let s = format!("{v:.1e}");
+        s.replace(".0e", "e")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 const COLORS: [RGBColor; 8] = [
@@ -104,16 +132,26 @@ where
         .configure_mesh()
         .x_desc(panel.x_label.as_str())
         .y_desc(panel.y_label.as_str())
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (i, s) in panel.series.iter().enumerate() {
-        let color = if s.reference { RGBColor(90, 90, 90) } else { COLORS[i % COLORS.len()] };
+    // References first, underneath the measured curves that should lie on them.
+    let order = panel.series.iter().enumerate().filter(|(_, s)| s.reference).chain(panel.series.iter().enumerate().filter(|(_, s)| !s.reference));
+    let mut reference_shade = 0u8;
+    for (i, s) in order {
+        let color = if s.reference {
+            reference_shade += 1;
+            RGBColor(0, 0, 0).mix(1.0 - 0.3 * (reference_shade - 1) as f64).to_rgba()
+        } else {
+            COLORS[i % COLORS.len()].to_rgba()
+        };
         let points: Vec<(f64, f64)> =
             s.points.iter().copied().filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b)).collect();
-        let style = color.stroke_width(if s.reference { 1 } else { 2 });
+        let style = color.stroke_width(if s.reference { 3 } else { 2 });
         let drawn = if s.reference {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+            chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))
         } else {
             chart.draw_series(LineSeries::new(points.clone(), style))
         };
@@ -131,7 +169,11 @@ where
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(match panel.legend {
+            Legend::UpperRight => SeriesLabelPosition::UpperRight,
+            Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            Legend::LowerRight => SeriesLabelPosition::LowerRight,
+        })
         .draw()
         .map_err(|e| e.to_string())?;
     Ok(())

@@ -156,7 +156,7 @@ pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
         // The run folder's own copy, so `fdl run <folder>/config.toml` reruns on the same data.
         saved.insert("data".into(), Value::String("dataset.csv".into()));
     }
-    let config_text = toml::to_string_pretty(&saved).expect("a table serializes");
+    let config_text = toml::to_string(&saved).expect("a table serializes");
     ctx.folder.write("config.toml", config_text)?;
     let manifest = json!({
         "fdl_version": env!("CARGO_PKG_VERSION"),

@@ -4,17 +4,17 @@
 use super::conic::ConicProblem;
 use super::{MaxMargin, SolverError};
 use crate::fourier_norm;
+use clarabel::solver::SupportedConeT;
 use clarabel::solver::SupportedConeT::{NonnegativeConeT, SecondOrderConeT};
 use std::f64::consts::PI;
 
-/// The Fourier-l1 max-margin predictor for rows `z_n = y_n x_n` (row-major, `dim` columns).
-pub fn fourier_l1_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverError> {
+/// Constraints `Z beta >= 1` and `(t_k, Re (F beta)_k, Im (F beta)_k)` in a second-order cone,
+/// over variables `x = (beta, t)`; returns `(A, b, cones)` in Clarabel's `b - Ax in K` form, with
+/// room for extra nonnegative rows appended by the caller before the cones.
+fn fourier_l1_constraints(z: &[f64], dim: usize, extra_rows: &[(Vec<f64>, f64)]) -> (Vec<f64>, Vec<f64>, Vec<SupportedConeT<f64>>) {
     let n = z.len() / dim;
-    // Variables x = (beta_0..beta_{D-1}, t_0..t_{D-1}); minimize sum_k t_k.
     let nv = 2 * dim;
-    let mut q = vec![0.0; nv];
-    q[dim..].fill(1.0);
-    let mut a = Vec::with_capacity((n + 3 * dim) * nv);
+    let mut a = Vec::with_capacity((n + extra_rows.len() + 3 * dim) * nv);
     let mut b = Vec::new();
     // Z beta >= 1  <=>  -1 - (-Z beta) >= 0.
     for row in z.chunks(dim) {
@@ -22,27 +22,64 @@ pub fn fourier_l1_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverE
         a.extend(std::iter::repeat_n(0.0, dim));
         b.push(-1.0);
     }
-    // (t_k, Re (F beta)_k, Im (F beta)_k) in the second-order cone.
+    for (row, rhs) in extra_rows {
+        a.extend(row);
+        b.push(*rhs);
+    }
     for k in 0..dim {
         let angle = |j: usize| 2.0 * PI * ((j * k) % dim) as f64 / dim as f64;
         let mut t_row = vec![0.0; nv];
         t_row[dim + k] = -1.0;
-        let mut re_row: Vec<f64> = (0..dim).map(|j| -angle(j).cos()).collect();
-        re_row.extend(std::iter::repeat_n(0.0, dim));
-        let mut im_row: Vec<f64> = (0..dim).map(|j| angle(j).sin()).collect();
-        im_row.extend(std::iter::repeat_n(0.0, dim));
         a.extend(t_row);
-        a.extend(re_row);
-        a.extend(im_row);
+        a.extend((0..dim).map(|j| -angle(j).cos()));
+        a.extend(std::iter::repeat_n(0.0, dim));
+        a.extend((0..dim).map(|j| angle(j).sin()));
+        a.extend(std::iter::repeat_n(0.0, dim));
         b.extend([0.0; 3]);
     }
-    let mut cones = vec![NonnegativeConeT(n)];
+    let mut cones = vec![NonnegativeConeT(n + extra_rows.len())];
     cones.extend((0..dim).map(|_| SecondOrderConeT(3)));
+    (a, b, cones)
+}
+
+/// The Fourier-l1 max-margin predictor for rows `z_n = y_n x_n` (row-major, `dim` columns).
+pub fn fourier_l1_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverError> {
+    let nv = 2 * dim;
+    let mut q = vec![0.0; nv];
+    q[dim..].fill(1.0);
+    let (a, b, cones) = fourier_l1_constraints(z, dim, &[]);
     let problem = ConicProblem { n: nv, p: vec![0.0; nv * nv], q, a, b, cones };
     let (x, status) = problem.solve("Fourier-l1")?;
     let beta = x[..dim].to_vec();
     let norm = fourier_norm(&beta, 1.0);
     Ok(MaxMargin { margin: 1.0 / norm, norm, beta, status })
+}
+
+/// The Fourier-l1 optimum nearest to the direction of `beta`: the Euclidean projection of
+/// `beta / min_n <z_n, beta>` onto `{Z b >= 1, ||F b||_1 <= optimum (1 + rel_tol)}`.
+///
+/// The Fourier-l1 max margin need not be unique (an l1-type objective can be optimal on a whole
+/// face); gradient descent then converges to one point of that face, and the cosine to an
+/// arbitrary solver solution says nothing. The cosine to this projection does.
+pub fn fourier_l1_nearest_optimum(z: &[f64], beta: &[f64], optimum: f64, rel_tol: f64) -> Result<Vec<f64>, SolverError> {
+    let dim = beta.len();
+    let nv = 2 * dim;
+    let gamma = crate::min_margin(z, beta);
+    let target: Vec<f64> = beta.iter().map(|b| b / gamma).collect();
+    let mut p = vec![0.0; nv * nv];
+    for i in 0..dim {
+        p[i * nv + i] = 1.0;
+    }
+    let mut q = vec![0.0; nv];
+    for (qi, t) in q.iter_mut().zip(&target) {
+        *qi = -t;
+    }
+    // sum_k t_k <= optimum (1 + rel_tol).
+    let mut budget = vec![0.0; nv];
+    budget[dim..].fill(1.0);
+    let (a, b, cones) = fourier_l1_constraints(z, dim, &[(budget, optimum * (1.0 + rel_tol))]);
+    let problem = ConicProblem { n: nv, p, q, a, b, cones };
+    Ok(problem.solve("nearest Fourier-l1 optimum")?.0[..dim].to_vec())
 }
 
 #[cfg(test)]
@@ -74,6 +111,16 @@ mod tests {
         let spectrum = dft(&sol.beta);
         let off: f64 = spectrum.iter().enumerate().filter(|(k, _)| *k != 3 && *k != 5).map(|(_, c)| c.norm()).sum();
         assert!(off < 1e-6, "mass off the frequency: {off}");
+    }
+
+    /// An optimal point is its own projection onto the optimal set.
+    #[test]
+    fn projection_of_an_optimum_is_itself() {
+        let d = 6;
+        let z: Vec<f64> = (0..3 * d).map(|i| ((i * 7 + 2) % 5) as f64 - 1.5).collect();
+        let sol = fourier_l1_max_margin(&z, d).unwrap();
+        let near = fourier_l1_nearest_optimum(&z, &sol.beta, sol.norm, 1e-9).unwrap();
+        assert!(crate::cosine(&near, &sol.beta) > 1.0 - 1e-9);
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod fourier_l1;
 mod l2;
 mod nnls;
 
-pub use fourier_l1::fourier_l1_max_margin;
+pub use fourier_l1::{fourier_l1_max_margin, fourier_l1_nearest_optimum};
 pub use l2::l2_max_margin;
 pub(crate) use nnls::nonnegative_least_squares;
 

@@ -6,7 +6,7 @@ use super::implicit_bias::{Trained, Yardstick, linear_data, require_at_least, re
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Panel, Series, save_svg};
+use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
 use faer::Mat;
@@ -61,8 +61,8 @@ impl Default for DepthLinearConfig {
             step_size: 0.01,
             step_size_final: 1e-4,
             steps: 20_000,
-            conservation_steps: 2000,
-            conservation_step_size: 1e-4,
+            conservation_steps: 8000,
+            conservation_step_size: 2e-6,
         }
     }
 }
@@ -143,7 +143,7 @@ impl ExperimentSpec for DepthLinear {
     const DTYPE: DType = DType::F64;
 
     fn quick() -> toml::Table {
-        toml::toml! { steps = 5000 conservation_steps = 500 }
+        toml::toml! { steps = 5000 conservation_steps = 2000 }
     }
 
     fn run(config: DepthLinearConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
@@ -233,6 +233,7 @@ fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<Stri
         y_label: "1 - cos".into(),
         log_x: true,
         log_y: true,
+        legend: Legend::LowerLeft,
         ..Default::default()
     };
     let mut rank = Panel {
@@ -241,6 +242,7 @@ fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<Stri
         y_label: "1 - min_k ||W_k||_2 / ||W_k||_F".into(),
         log_x: true,
         log_y: true,
+        legend: Legend::LowerLeft,
         ..Default::default()
     };
     for t in trained {

@@ -1,0 +1,89 @@
+//! Helpers for the end-to-end tests: run the binary, make scratch folders and data files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What one invocation of `fdl` produced.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `fdl` binary with `args` in `cwd`.
+pub fn fdl_in(cwd: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_fdl")).args(args).current_dir(cwd).output().expect("fdl runs");
+    Output {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A fresh empty scratch folder.
+pub fn scratch(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("fdl-test-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Runs `fdl` in a fresh scratch folder.
+pub fn fdl(name: &str, args: &[&str]) -> (Output, PathBuf) {
+    let dir = scratch(name);
+    (fdl_in(&dir, args), dir)
+}
+
+/// Writes a CSV with header x0..x{d-1},y.
+pub fn write_csv(path: &Path, rows: &[(Vec<f64>, f64)]) {
+    let d = rows[0].0.len();
+    let mut text: String = (0..d).map(|j| format!("x{j},")).collect();
+    text.push_str("y\n");
+    for (x, y) in rows {
+        for v in x {
+            text.push_str(&format!("{v},"));
+        }
+        text.push_str(&format!("{y}\n"));
+    }
+    std::fs::write(path, text).expect("write csv");
+}
+
+/// Deterministic pseudo-random separable data: N points in R^D, labels from the sign of a
+/// planted predictor (so the set is separable through the origin).
+pub fn planted_data(n: usize, d: usize, seed: u64) -> Vec<(Vec<f64>, f64)> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    let w: Vec<f64> = (0..d).map(|_| next()).collect();
+    (0..n)
+        .map(|_| {
+            let x: Vec<f64> = (0..d).map(|_| next()).collect();
+            let s: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+            (x, if s >= 0.0 { 1.0 } else { -1.0 })
+        })
+        .collect()
+}
+
+/// The parsed report.json of a run folder.
+pub fn report(folder: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(folder.join("report.json")).expect("report.json exists");
+    serde_json::from_str(&text).expect("report.json parses")
+}
+
+/// Names of the failing checks of a report.
+pub fn failing(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["pass"] != true)
+        .map(|c| format!("{} = {} ({} {})", c["name"], c["value"], c["comparison"], c["threshold"]))
+        .collect()
+}

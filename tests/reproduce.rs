@@ -1,0 +1,99 @@
+//! End to end: the experiments at small size through the binary, reading the run folder.
+
+mod common;
+use common::*;
+
+const RUN_FILES: [&str; 9] = [
+    "config.toml",
+    "manifest.json",
+    "dataset.csv",
+    "metrics.csv",
+    "predictors.csv",
+    "report.json",
+    "report.md",
+    "figures/fourier_spectra.svg",
+    "figures/convergence.svg",
+];
+
+#[test]
+fn depth_conv_quick_passes_every_check_and_writes_the_run_folder() {
+    let (out, dir) = fdl("conv", &["reproduce", "depth-conv", "--quick", "--out", "run"]);
+    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let run = dir.join("run");
+    for f in RUN_FILES {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    let report = report(&run);
+    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for expected in [
+        "conv-L1 cos(beta, l2 SVM)",
+        "conv-L2 cos(beta, nearest Fourier-l1 SOCP optimum)",
+        "conv-L2 Fourier-l1 margin / optimum",
+        "conv-L3 KKT residual (l_{2/3} bridge)",
+        "||F beta||_1/||F beta||_2 drop L=2 -> 3",
+        "fc-L4 cos(beta, l2 SVM)",
+    ] {
+        assert!(names.contains(&expected), "missing check {expected} in {names:?}");
+    }
+    let predictors = std::fs::read_to_string(run.join("predictors.csv")).unwrap();
+    for v in ["conv-L1", "conv-L4", "fc-L1", "fc-L4", "ref-l2-svm", "ref-fourier-l1"] {
+        assert!(predictors.lines().any(|l| l.starts_with(&format!("{v},"))), "predictors.csv lacks {v}");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(metrics.starts_with("variant,step,metric,value\n"));
+    assert!(metrics.contains("conv-L3,5000,margin_own,"));
+    assert!(out.stdout.contains("PASS") && out.stdout.contains("run folder"));
+    // No staging folder is left behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn depth_linear_quick_passes_every_check() {
+    let (out, dir) = fdl("linear", &["reproduce", "depth-linear", "--quick", "--out", "run"]);
+    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let report = report(&dir.join("run"));
+    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    assert!(report["checks"].as_array().unwrap().len() >= 13);
+    assert!(dir.join("run/figures/alignment.svg").is_file());
+}
+
+#[test]
+fn user_data_sets_the_dimension_and_reruns_from_the_saved_config() {
+    let dir = scratch("data");
+    write_csv(&dir.join("mine.csv"), &planted_data(7, 11, 3));
+    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--quick", "--data", "mine.csv", "--set", "fc_depths=[1]", "--out", "a"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = report(&dir.join("a"));
+    assert_eq!(report["headline"]["dim"], 11);
+    assert_eq!(report["headline"]["n"], 7);
+    // The saved config points at the run folder's own copy of the data.
+    let rerun = fdl_in(&dir, &["run", "a/config.toml", "--out", "b"]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let a = std::fs::read_to_string(dir.join("a/predictors.csv")).unwrap();
+    let b = std::fs::read_to_string(dir.join("b/predictors.csv")).unwrap();
+    assert_eq!(a, b, "same config, seed and device give the same numbers");
+}
+
+#[test]
+fn run_accepts_the_shipped_experiment_files() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in ["depth-conv", "depth-linear"] {
+        let file = format!("{root}/experiments/{name}.toml");
+        let (out, dir) = fdl(name, &["run", &file, "--quick", "--set", "steps=300", "--out", "run"]);
+        assert!(out.code == 0 || out.code == 1, "{name}: {}", out.stderr);
+        let config = std::fs::read_to_string(dir.join("run/config.toml")).unwrap();
+        assert!(config.starts_with(&format!("experiment = \"{name}\"")), "{config}");
+        assert!(config.contains("steps = 300"));
+    }
+}
+
+#[test]
+fn a_failed_check_exits_with_one_and_still_writes_the_report() {
+    // Ten steps cannot reach the max-margin direction: the checks must be able to fail.
+    let (out, dir) = fdl("fail", &["reproduce", "depth-conv", "--set", "steps=10", "--set", "fc_depths=[]", "--out", "run"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAIL"));
+    let report = report(&dir.join("run"));
+    assert_eq!(report["passed"], false);
+}
