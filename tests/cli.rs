@@ -5,13 +5,25 @@ use common::*;
 use std::path::Path;
 
 fn assert_rejected(out: &Output, dir: &Path, needles: &[&str]) {
-    assert_eq!(out.code, 2, "expected exit 2\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 2,
+        "expected exit 2\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
     let err = out.stderr.trim();
     assert!(err.starts_with("error:"), "stderr: {err}");
     for n in needles {
         assert!(err.contains(n), "stderr lacks {n:?}: {err}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| { let n = n.to_string_lossy(); !n.ends_with(".csv") && !n.ends_with(".toml") }).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| {
+            let n = n.to_string_lossy();
+            !n.ends_with(".csv") && !n.ends_with(".toml")
+        })
+        .collect();
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
 
@@ -31,28 +43,69 @@ fn unknown_experiment_lists_the_known_ones() {
 
 #[test]
 fn unknown_key_is_named_with_the_allowed_keys() {
-    let (out, dir) = fdl("key", &["reproduce", "depth-conv", "--set", "stepz=5", "--out", "run"]);
+    let (out, dir) = fdl(
+        "key",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--set",
+            "stepz=5",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["`stepz`", "steps", "depths"]);
 }
 
 #[test]
 fn ill_typed_value_names_the_key() {
-    let (out, dir) = fdl("type", &["reproduce", "depth-conv", "--set", "steps=many", "--out", "run"]);
+    let (out, dir) = fdl(
+        "type",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--set",
+            "steps=many",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["`steps`"]);
-    let (out, dir) = fdl("variant", &["reproduce", "depth-conv", "--set", "loss=hinge", "--out", "run"]);
+    let (out, dir) = fdl(
+        "variant",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--set",
+            "loss=hinge",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["`loss`", "exponential", "logistic"]);
 }
 
 #[test]
 fn set_without_a_value_is_rejected() {
-    let (out, dir) = fdl("set", &["reproduce", "depth-conv", "--set", "steps", "--out", "run"]);
+    let (out, dir) = fdl(
+        "set",
+        &["reproduce", "depth-conv", "--set", "steps", "--out", "run"],
+    );
     assert_rejected(&out, &dir, &["key=value"]);
 }
 
 #[test]
 fn out_of_range_values_name_the_key_and_the_allowed_range() {
-    for (set, key) in [("depths=[0,2]", "`depths`"), ("step_size=-0.1", "`step_size`"), ("dim=1", "`dim`"), ("steps=0", "`steps`")] {
-        let (out, dir) = fdl("range", &["reproduce", "depth-conv", "--set", set, "--out", "run"]);
+    for (set, key) in [
+        ("depths=[0,2]", "`depths`"),
+        ("step_size=-0.1", "`step_size`"),
+        ("dim=1", "`dim`"),
+        ("steps=0", "`steps`"),
+    ] {
+        let (out, dir) = fdl(
+            "range",
+            &["reproduce", "depth-conv", "--set", set, "--out", "run"],
+        );
         assert_rejected(&out, &dir, &[key]);
     }
 }
@@ -61,12 +114,42 @@ fn out_of_range_values_name_the_key_and_the_allowed_range() {
 fn csv_errors_name_file_row_and_column() {
     let dir = scratch("csv");
     std::fs::write(dir.join("bad.csv"), "x0,x1,x2,y\n1,2,3,1\n4,oops,6,-1\n").unwrap();
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "bad.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "depth-conv",
+            "--data",
+            "bad.csv",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["bad.csv", "row 3", "'x1'", "oops"]);
     std::fs::write(dir.join("hdr.csv"), "a,b,y\n1,2,1\n").unwrap();
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "hdr.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "depth-conv",
+            "--data",
+            "hdr.csv",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["hdr.csv", "header"]);
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "missing.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "depth-conv",
+            "--data",
+            "missing.csv",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["missing.csv"]);
 }
 
@@ -74,7 +157,10 @@ fn csv_errors_name_file_row_and_column() {
 fn labels_must_be_plus_or_minus_one() {
     let dir = scratch("labels");
     std::fs::write(dir.join("l.csv"), "x0,x1,x2,y\n1,2,3,1\n4,5,6,0\n").unwrap();
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "l.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &["reproduce", "depth-conv", "--data", "l.csv", "--out", "run"],
+    );
     assert_rejected(&out, &dir, &["label", "row 2", "-1 or +1"]);
 }
 
@@ -82,7 +168,10 @@ fn labels_must_be_plus_or_minus_one() {
 fn one_feature_is_too_few() {
     let dir = scratch("dim");
     std::fs::write(dir.join("d.csv"), "x0,y\n1,1\n-2,-1\n").unwrap();
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "d.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &["reproduce", "depth-conv", "--data", "d.csv", "--out", "run"],
+    );
     assert_rejected(&out, &dir, &["D >= 2"]);
 }
 
@@ -91,7 +180,17 @@ fn non_separable_data_is_bad_input() {
     let dir = scratch("sep");
     // x and -x with the same label: no predictor through the origin separates them.
     std::fs::write(dir.join("ns.csv"), "x0,x1,y\n1,2,1\n-1,-2,1\n3,1,-1\n").unwrap();
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--data", "ns.csv", "--out", "run"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "depth-conv",
+            "--data",
+            "ns.csv",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["not linearly separable"]);
 }
 
@@ -101,7 +200,11 @@ fn config_file_errors_name_the_file() {
     std::fs::write(dir.join("c.toml"), "steps = 5\n").unwrap();
     let out = fdl_in(&dir, &["run", "c.toml", "--out", "run"]);
     assert_rejected(&out, &dir, &["c.toml", "experiment"]);
-    std::fs::write(dir.join("c.toml"), "experiment = \"depth-conv\"\nstepz = 5\n").unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        "experiment = \"depth-conv\"\nstepz = 5\n",
+    )
+    .unwrap();
     let out = fdl_in(&dir, &["run", "c.toml", "--out", "run"]);
     assert_rejected(&out, &dir, &["`stepz`"]);
 }
@@ -111,7 +214,17 @@ fn a_backend_that_is_not_compiled_in_is_a_usage_error() {
     if cfg!(feature = "wgpu") {
         return;
     }
-    let (out, dir) = fdl("dev", &["reproduce", "depth-conv", "--device", "wgpu", "--out", "run"]);
+    let (out, dir) = fdl(
+        "dev",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--device",
+            "wgpu",
+            "--out",
+            "run",
+        ],
+    );
     assert_rejected(&out, &dir, &["wgpu", "--features wgpu"]);
 }
 

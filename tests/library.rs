@@ -9,14 +9,31 @@ use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer};
 #[test]
 fn shipped_experiment_files_equal_the_built_in_defaults() {
     for exp in fdl_lab::experiments::registry() {
-        let path = format!("{}/experiments/{}.toml", env!("CARGO_MANIFEST_DIR"), exp.name());
+        let path = format!(
+            "{}/experiments/{}.toml",
+            env!("CARGO_MANIFEST_DIR"),
+            exp.name()
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut table: toml::Table = text.parse().unwrap();
-        assert_eq!(table.remove("experiment").and_then(|v| v.as_str().map(String::from)).as_deref(), Some(exp.name()));
+        assert_eq!(
+            table
+                .remove("experiment")
+                .and_then(|v| v.as_str().map(String::from))
+                .as_deref(),
+            Some(exp.name())
+        );
         for key in ["seed", "device", "dtype"] {
-            table.remove(key).unwrap_or_else(|| panic!("{path} lacks {key}"));
+            table
+                .remove(key)
+                .unwrap_or_else(|| panic!("{path} lacks {key}"));
         }
-        assert_eq!(table, exp.defaults(), "{path} differs from the defaults of `fdl reproduce {}`", exp.name());
+        assert_eq!(
+            table,
+            exp.defaults(),
+            "{path} differs from the defaults of `fdl reproduce {}`",
+            exp.name()
+        );
     }
 }
 
@@ -29,19 +46,40 @@ fn hundred_thousand_relative_steps_of_a_depth_four_conv_net_stay_finite() {
     device.configure(FloatDType::F64).unwrap();
     let device = device.autodiff();
     let data = gaussian_random_labels(5, 16, &mut rng_from_seed(0));
-    let batch = Batch { x: tensor2_from_host(data.x(), 5, 16, &device), y: tensor1_from_host(data.y(), &device) };
-    let model = LinearConvConfig { input_dim: 16, depth: 4, init_std: 0.1 }.init(&mut rng_from_seed(1), &device);
+    let batch = Batch {
+        x: tensor2_from_host(data.x(), 5, 16, &device),
+        y: tensor1_from_host(data.y(), &device),
+    };
+    let model = LinearConvConfig {
+        input_dim: 16,
+        depth: 4,
+        init_std: 0.1,
+    }
+    .init(&mut rng_from_seed(1), &device);
     let mut trainer = Trainer::scaled(model);
-    let config = TrainConfig { loss: Loss::Exponential, step_rule: StepRule::constant(StepRuleKind::Relative, 0.01), steps: 100_000 };
+    let config = TrainConfig {
+        loss: Loss::Exponential,
+        step_rule: StepRule::constant(StepRuleKind::Relative, 0.01),
+        steps: 100_000,
+    };
     let mut last_margin = None;
     trainer
-        .run(&batch, &config, &[100_000], |p| {
-            last_margin = p.normalized_margin();
-            assert!(p.unit_margins.iter().all(|m| m.is_finite()));
-            Ok(())
-        }, |_| {})
+        .run(
+            &batch,
+            &config,
+            &[100_000],
+            |p| {
+                last_margin = p.normalized_margin();
+                assert!(p.unit_margins.iter().all(|m| m.is_finite()));
+                Ok(())
+            },
+            |_| {},
+        )
         .expect("no divergence");
     let ln_beta = 4.0 * trainer.ln_scale();
-    assert!(ln_beta > 709.0, "the plain parameterization would have overflowed: ln ||beta|| ~ {ln_beta}");
+    assert!(
+        ln_beta > 709.0,
+        "the plain parameterization would have overflowed: ln ||beta|| ~ {ln_beta}"
+    );
     assert!(last_margin.is_some_and(|m| m.is_finite() && m > 0.0));
 }

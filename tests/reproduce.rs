@@ -17,15 +17,27 @@ const RUN_FILES: [&str; 9] = [
 
 #[test]
 fn depth_conv_quick_passes_every_check_and_writes_the_run_folder() {
-    let (out, dir) = fdl("conv", &["reproduce", "depth-conv", "--quick", "--out", "run"]);
-    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let (out, dir) = fdl(
+        "conv",
+        &["reproduce", "depth-conv", "--quick", "--out", "run"],
+    );
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
     let run = dir.join("run");
     for f in RUN_FILES {
         assert!(run.join(f).is_file(), "missing {f}");
     }
     let report = report(&run);
     assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
-    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     for expected in [
         "conv-L1 cos(beta, l2 SVM)",
         "conv-L2 cos(beta, nearest Fourier-l1 SOCP optimum)",
@@ -34,11 +46,24 @@ fn depth_conv_quick_passes_every_check_and_writes_the_run_folder() {
         "||F beta||_1/||F beta||_2 drop L=2 -> 3",
         "fc-L4 cos(beta, l2 SVM)",
     ] {
-        assert!(names.contains(&expected), "missing check {expected} in {names:?}");
+        assert!(
+            names.contains(&expected),
+            "missing check {expected} in {names:?}"
+        );
     }
     let predictors = std::fs::read_to_string(run.join("predictors.csv")).unwrap();
-    for v in ["conv-L1", "conv-L4", "fc-L1", "fc-L4", "ref-l2-svm", "ref-fourier-l1"] {
-        assert!(predictors.lines().any(|l| l.starts_with(&format!("{v},"))), "predictors.csv lacks {v}");
+    for v in [
+        "conv-L1",
+        "conv-L4",
+        "fc-L1",
+        "fc-L4",
+        "ref-l2-svm",
+        "ref-fourier-l1",
+    ] {
+        assert!(
+            predictors.lines().any(|l| l.starts_with(&format!("{v},"))),
+            "predictors.csv lacks {v}"
+        );
     }
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     assert!(metrics.starts_with("variant,step,metric,value\n"));
@@ -50,8 +75,15 @@ fn depth_conv_quick_passes_every_check_and_writes_the_run_folder() {
 
 #[test]
 fn depth_linear_quick_passes_every_check() {
-    let (out, dir) = fdl("linear", &["reproduce", "depth-linear", "--quick", "--out", "run"]);
-    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let (out, dir) = fdl(
+        "linear",
+        &["reproduce", "depth-linear", "--quick", "--out", "run"],
+    );
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
     let report = report(&dir.join("run"));
     assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
     assert!(report["checks"].as_array().unwrap().len() >= 13);
@@ -62,7 +94,20 @@ fn depth_linear_quick_passes_every_check() {
 fn user_data_sets_the_dimension_and_reruns_from_the_saved_config() {
     let dir = scratch("data");
     write_csv(&dir.join("mine.csv"), &planted_data(7, 11, 3));
-    let out = fdl_in(&dir, &["reproduce", "depth-conv", "--quick", "--data", "mine.csv", "--set", "fc_depths=[1]", "--out", "a"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "depth-conv",
+            "--quick",
+            "--data",
+            "mine.csv",
+            "--set",
+            "fc_depths=[1]",
+            "--out",
+            "a",
+        ],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let report = report(&dir.join("a"));
     assert_eq!(report["headline"]["dim"], 11);
@@ -80,10 +125,24 @@ fn run_accepts_the_shipped_experiment_files() {
     let root = env!("CARGO_MANIFEST_DIR");
     for name in ["depth-conv", "depth-linear"] {
         let file = format!("{root}/experiments/{name}.toml");
-        let (out, dir) = fdl(name, &["run", &file, "--quick", "--set", "steps=300", "--out", "run"]);
+        let (out, dir) = fdl(
+            name,
+            &[
+                "run",
+                &file,
+                "--quick",
+                "--set",
+                "steps=300",
+                "--out",
+                "run",
+            ],
+        );
         assert!(out.code == 0 || out.code == 1, "{name}: {}", out.stderr);
         let config = std::fs::read_to_string(dir.join("run/config.toml")).unwrap();
-        assert!(config.starts_with(&format!("experiment = \"{name}\"")), "{config}");
+        assert!(
+            config.starts_with(&format!("experiment = \"{name}\"")),
+            "{config}"
+        );
         assert!(config.contains("steps = 300"));
     }
 }
@@ -91,7 +150,19 @@ fn run_accepts_the_shipped_experiment_files() {
 #[test]
 fn a_failed_check_exits_with_one_and_still_writes_the_report() {
     // Ten steps cannot reach the max-margin direction: the checks must be able to fail.
-    let (out, dir) = fdl("fail", &["reproduce", "depth-conv", "--set", "steps=10", "--set", "fc_depths=[]", "--out", "run"]);
+    let (out, dir) = fdl(
+        "fail",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--set",
+            "steps=10",
+            "--set",
+            "fc_depths=[]",
+            "--out",
+            "run",
+        ],
+    );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("FAIL"));
     let report = report(&dir.join("run"));

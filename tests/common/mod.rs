@@ -15,7 +15,11 @@ pub struct Output {
 
 /// Runs the `fdl` binary with `args` in `cwd`.
 pub fn fdl_in(cwd: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_fdl")).args(args).current_dir(cwd).output().expect("fdl runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_fdl"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("fdl runs");
     Output {
         code: out.status.code().expect("exit code"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -56,9 +60,13 @@ pub fn write_csv(path: &Path, rows: &[(Vec<f64>, f64)]) {
 /// Deterministic pseudo-random separable data: N points in R^D, labels from the sign of a
 /// planted predictor (so the set is separable through the origin).
 pub fn planted_data(n: usize, d: usize, seed: u64) -> Vec<(Vec<f64>, f64)> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     };
     let w: Vec<f64> = (0..d).map(|_| next()).collect();
@@ -84,6 +92,11 @@ pub fn failing(report: &serde_json::Value) -> Vec<String> {
         .expect("checks")
         .iter()
         .filter(|c| c["pass"] != true)
-        .map(|c| format!("{} = {} ({} {})", c["name"], c["value"], c["comparison"], c["threshold"]))
+        .map(|c| {
+            format!(
+                "{} = {} ({} {})",
+                c["name"], c["value"], c["comparison"], c["threshold"]
+            )
+        })
         .collect()
 }

@@ -8,13 +8,19 @@ use rustfft::num_complex::Complex64;
 /// `F beta` for any length (rustfft handles non-powers of two exactly).
 pub fn dft(beta: &[f64]) -> Vec<Complex64> {
     let mut buf: Vec<Complex64> = beta.iter().map(|&b| Complex64::new(b, 0.0)).collect();
-    FftPlanner::new().plan_fft_forward(buf.len()).process(&mut buf);
+    FftPlanner::new()
+        .plan_fft_forward(buf.len())
+        .process(&mut buf);
     buf
 }
 
 /// `||F beta||_p = (sum_k |(F beta)_k|^p)^{1/p}` for p > 0 (a quasi-norm for p < 1).
 pub fn fourier_norm(beta: &[f64], p: f64) -> f64 {
-    dft(beta).iter().map(|c| c.norm().powf(p)).sum::<f64>().powf(1.0 / p)
+    dft(beta)
+        .iter()
+        .map(|c| c.norm().powf(p))
+        .sum::<f64>()
+        .powf(1.0 / p)
 }
 
 /// Sparsity measures of `|F beta|`.
@@ -36,7 +42,10 @@ pub fn fourier_summary(beta: &[f64], threshold: f64) -> FourierSummary {
     let l1: f64 = mags.iter().sum();
     let l2 = mags.iter().map(|m| m * m).sum::<f64>().sqrt();
     FourierSummary {
-        sorted_normalized: mags.iter().map(|m| if max > 0.0 { m / max } else { 0.0 }).collect(),
+        sorted_normalized: mags
+            .iter()
+            .map(|m| if max > 0.0 { m / max } else { 0.0 })
+            .collect(),
         l1_over_l2: if l2 > 0.0 { l1 / l2 } else { 0.0 },
         count_above: mags.iter().filter(|&&m| m > threshold * max).count(),
     }
@@ -50,10 +59,13 @@ mod tests {
         let d = beta.len();
         (0..d)
             .map(|k| {
-                beta.iter().enumerate().map(|(j, &b)| {
-                    let angle = -2.0 * std::f64::consts::PI * (j * k) as f64 / d as f64;
-                    Complex64::from_polar(b, angle)
-                }).sum()
+                beta.iter()
+                    .enumerate()
+                    .map(|(j, &b)| {
+                        let angle = -2.0 * std::f64::consts::PI * (j * k) as f64 / d as f64;
+                        Complex64::from_polar(b, angle)
+                    })
+                    .sum()
             })
             .collect()
     }
@@ -71,7 +83,9 @@ mod tests {
     #[test]
     fn a_pure_cosine_is_one_conjugate_pair() {
         let d = 16;
-        let beta: Vec<f64> = (0..d).map(|j| (2.0 * std::f64::consts::PI * 3.0 * j as f64 / d as f64).cos()).collect();
+        let beta: Vec<f64> = (0..d)
+            .map(|j| (2.0 * std::f64::consts::PI * 3.0 * j as f64 / d as f64).cos())
+            .collect();
         let s = fourier_summary(&beta, 1e-3);
         assert_eq!(s.count_above, 2);
         assert!((s.l1_over_l2 - 2f64.sqrt()).abs() < 1e-12);

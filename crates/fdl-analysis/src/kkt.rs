@@ -38,7 +38,13 @@ fn project(v: &[f64], support: &[bool]) -> Vec<f64> {
 ///
 /// `support_tol`: coefficients above this fraction of the largest form S; `active_tol`: a
 /// constraint is active when its margin is within this relative distance of the minimum.
-pub fn bridge_kkt_residual(z: &[f64], beta: &[f64], p: f64, support_tol: f64, active_tol: f64) -> Result<BridgeKkt, SolverError> {
+pub fn bridge_kkt_residual(
+    z: &[f64],
+    beta: &[f64],
+    p: f64,
+    support_tol: f64,
+    active_tol: f64,
+) -> Result<BridgeKkt, SolverError> {
     let d = beta.len();
     let gamma = min_margin(z, beta);
     // Scale so that the smallest margin is 1 (primal feasible with active constraints at 1).
@@ -53,7 +59,10 @@ pub fn bridge_kkt_residual(z: &[f64], beta: &[f64], p: f64, support_tol: f64, ac
                 .enumerate()
                 .filter(|(k, _)| support[*k])
                 .map(|(k, uk)| {
-                    let phase = Complex64::from_polar(1.0, -2.0 * std::f64::consts::PI * ((j * k) % d) as f64 / d as f64);
+                    let phase = Complex64::from_polar(
+                        1.0,
+                        -2.0 * std::f64::consts::PI * ((j * k) % d) as f64 / d as f64,
+                    );
                     p * uk.norm().powf(p - 2.0) * (uk.conj() * phase).re
                 })
                 .sum()
@@ -65,9 +74,13 @@ pub fn bridge_kkt_residual(z: &[f64], beta: &[f64], p: f64, support_tol: f64, ac
         .map(|row| project(row, &support))
         .collect();
     let cols = active.len();
-    let m: Vec<f64> = (0..d).flat_map(|i| active.iter().map(move |col| col[i])).collect();
+    let m: Vec<f64> = (0..d)
+        .flat_map(|i| active.iter().map(move |col| col[i]))
+        .collect();
     let lambda = nonnegative_least_squares(&m, cols, &grad)?;
-    let fit: Vec<f64> = (0..d).map(|i| (0..cols).map(|c| m[i * cols + c] * lambda[c]).sum()).collect();
+    let fit: Vec<f64> = (0..d)
+        .map(|i| (0..cols).map(|c| m[i * cols + c] * lambda[c]).sum())
+        .collect();
     let diff: Vec<f64> = grad.iter().zip(&fit).map(|(g, f)| g - f).collect();
     Ok(BridgeKkt {
         residual: norm2(&diff) / norm2(&grad),
@@ -85,7 +98,9 @@ mod tests {
 
     fn random_z(n: usize, d: usize, seed: u64) -> Vec<f64> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        (0..n * d).map(|_| StandardNormal.sample(&mut rng)).collect()
+        (0..n * d)
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect()
     }
 
     #[test]

@@ -4,7 +4,9 @@ use crate::{dot, fourier_norm, norm2};
 
 /// `min_n <z_n, beta>` over the rows of `z` (row-major, `beta.len()` columns).
 pub fn min_margin(z: &[f64], beta: &[f64]) -> f64 {
-    z.chunks(beta.len()).map(|row| dot(row, beta)).fold(f64::INFINITY, f64::min)
+    z.chunks(beta.len())
+        .map(|row| dot(row, beta))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// `min_n <z_n, beta> / ||beta||_2`.

@@ -17,7 +17,11 @@ pub struct TopSingular {
 
 /// The top singular triple of the row-major `rows x cols` matrix `a`.
 pub fn top_singular(a: &[f64], rows: usize, cols: usize) -> TopSingular {
-    assert_eq!(a.len(), rows * cols, "matrix buffer does not match its shape");
+    assert_eq!(
+        a.len(),
+        rows * cols,
+        "matrix buffer does not match its shape"
+    );
     let m = Mat::from_fn(rows, cols, |i, j| a[i * cols + j]);
     let svd = m.thin_svd().expect("SVD of a finite matrix converges");
     let sigma = svd.S().column_vector()[0];
@@ -40,7 +44,10 @@ mod tests {
         let t = top_singular(&a, 2, 3);
         assert!((t.sigma - 5.0 * 5f64.sqrt()).abs() < 1e-12);
         assert!((t.sigma - t.frobenius).abs() < 1e-12);
-        assert!((t.right[0].abs() - 0.6).abs() < 1e-12 && (t.left[1].abs() - 2.0 / 5f64.sqrt()).abs() < 1e-12);
+        assert!(
+            (t.right[0].abs() - 0.6).abs() < 1e-12
+                && (t.left[1].abs() - 2.0 / 5f64.sqrt()).abs() < 1e-12
+        );
     }
 
     #[test]

@@ -5,9 +5,15 @@ use std::path::Path;
 
 /// Reads a dataset from `path`; errors name the file, row and column.
 pub fn read_csv(path: &Path) -> Result<Dataset, DataError> {
-    let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io_err)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(file);
     let header = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
     let dim = check_header(path, &header)?;
 
@@ -38,18 +44,28 @@ pub fn read_csv(path: &Path) -> Result<Dataset, DataError> {
                     message: format!("'{cell}' is not finite"),
                 });
             }
-            if j < dim { x.push(value) } else { y.push(value) }
+            if j < dim {
+                x.push(value)
+            } else {
+                y.push(value)
+            }
         }
     }
     if y.is_empty() {
-        return Err(DataError::Invalid(format!("{}: no data rows", path.display())));
+        return Err(DataError::Invalid(format!(
+            "{}: no data rows",
+            path.display()
+        )));
     }
     Dataset::new(x, y, dim)
 }
 
 /// Checks the header and returns the input dimension.
 fn check_header(path: &Path, header: &csv::StringRecord) -> Result<usize, DataError> {
-    let bad = |message: String| DataError::Header { path: path.to_path_buf(), message };
+    let bad = |message: String| DataError::Header {
+        path: path.to_path_buf(),
+        message,
+    };
     let names: Vec<&str> = header.iter().collect();
     let Some((last, features)) = names.split_last() else {
         return Err(bad("empty header".into()));
@@ -62,7 +78,10 @@ fn check_header(path: &Path, header: &csv::StringRecord) -> Result<usize, DataEr
     }
     for (j, name) in features.iter().enumerate() {
         if *name != format!("x{j}") {
-            return Err(bad(format!("column {} is '{name}', expected 'x{j}'", j + 1)));
+            return Err(bad(format!(
+                "column {} is '{name}', expected 'x{j}'",
+                j + 1
+            )));
         }
     }
     Ok(features.len())
@@ -115,7 +134,10 @@ mod tests {
     fn bad_cell_names_row_and_column() {
         let path = temp_file("bad.csv", "x0,x1,y\n1,2,1\n3,abc,-1\n");
         let err = read_csv(&path).unwrap_err().to_string();
-        assert!(err.contains("row 3") && err.contains("'x1'") && err.contains("abc"), "{err}");
+        assert!(
+            err.contains("row 3") && err.contains("'x1'") && err.contains("abc"),
+            "{err}"
+        );
     }
 
     #[test]

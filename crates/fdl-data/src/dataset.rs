@@ -28,7 +28,9 @@ impl Dataset {
             )));
         }
         if let Some(i) = x.iter().chain(&y).position(|v| !v.is_finite()) {
-            return Err(DataError::Invalid(format!("non-finite value at flat index {i}")));
+            return Err(DataError::Invalid(format!(
+                "non-finite value at flat index {i}"
+            )));
         }
         Ok(Self { x, y, dim })
     }

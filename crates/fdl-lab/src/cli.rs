@@ -92,7 +92,10 @@ fn run(request: RunRequest) -> Result<i32, LabError> {
         println!("PASS: all {} checks hold", report.checks.len());
         Ok(EXIT_PASS)
     } else {
-        println!("FAIL: {failed} of {} checks do not hold", report.checks.len());
+        println!(
+            "FAIL: {failed} of {} checks do not hold",
+            report.checks.len()
+        );
         Ok(EXIT_FAIL)
     }
 }
@@ -106,9 +109,8 @@ pub fn main() -> i32 {
             Ok(EXIT_PASS)
         }
         Command::Reproduce { name, options } => run(options.into_request(name, None)),
-        Command::Run { config, options } => {
-            read_config_file(&config).and_then(|(name, table, dir)| run(options.into_request(name, Some((table, dir)))))
-        }
+        Command::Run { config, options } => read_config_file(&config)
+            .and_then(|(name, table, dir)| run(options.into_request(name, Some((table, dir))))),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -26,7 +26,9 @@ fn parse_value(raw: &str) -> Value {
 
 /// Splits `key=value`.
 pub fn parse_set(arg: &str) -> Result<(String, Value), ConfigError> {
-    let (key, value) = arg.split_once('=').ok_or_else(|| ConfigError::BadSet(arg.to_string()))?;
+    let (key, value) = arg
+        .split_once('=')
+        .ok_or_else(|| ConfigError::BadSet(arg.to_string()))?;
     let key = key.trim();
     if key.is_empty() {
         return Err(ConfigError::BadSet(arg.to_string()));
@@ -86,7 +88,10 @@ pub fn from_table<C: DeserializeOwned>(table: Table) -> Result<C, ConfigError> {
             Some((m, k)) => (m.to_string(), k.trim_end_matches('`').to_string()),
             None => (text.trim_end().to_string(), String::from("?")),
         };
-        ConfigError::BadValue { key, message: message.replace('\n', " ") }
+        ConfigError::BadValue {
+            key,
+            message: message.replace('\n', " "),
+        }
     })
 }
 
@@ -104,7 +109,15 @@ mod tests {
     }
 
     fn layers() -> Layers<'static> {
-        Layers { experiment: "demo", table: to_table(&Demo { steps: 3, rate: 0.5, depths: vec![1] }), optional: &["data"] }
+        Layers {
+            experiment: "demo",
+            table: to_table(&Demo {
+                steps: 3,
+                rate: 0.5,
+                depths: vec![1],
+            }),
+            optional: &["data"],
+        }
     }
 
     #[test]
@@ -115,13 +128,27 @@ mod tests {
             l.set(&k, v).unwrap();
         }
         let d: Demo = from_table(l.table).unwrap();
-        assert_eq!(d, Demo { steps: 10, rate: 1.0, depths: vec![1, 2, 3] });
+        assert_eq!(
+            d,
+            Demo {
+                steps: 10,
+                rate: 1.0,
+                depths: vec![1, 2, 3]
+            }
+        );
     }
 
     #[test]
     fn unknown_key_lists_the_known_ones() {
-        let err = layers().set("stepz", Value::Integer(1)).unwrap_err().to_string();
-        assert!(err.contains("`stepz`") && err.contains("steps, rate, depths") || err.contains("depths"), "{err}");
+        let err = layers()
+            .set("stepz", Value::Integer(1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`stepz`") && err.contains("steps, rate, depths")
+                || err.contains("depths"),
+            "{err}"
+        );
     }
 
     #[test]

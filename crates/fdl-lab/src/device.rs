@@ -64,7 +64,11 @@ fn base_device(kind: DeviceKind) -> Result<Device, LabError> {
         LabError::Usage(format!(
             "device '{}' is not compiled in; rebuild with `--features {feature}` (compiled: {})",
             kind.name(),
-            DeviceKind::compiled().iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            DeviceKind::compiled()
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     };
     match kind {
@@ -94,7 +98,11 @@ pub fn init_device(kind: DeviceKind, dtype: DType) -> Result<Device, LabError> {
     if let Err(e) = device.configure(float) {
         // Already fixed earlier in this process: fine if it is the dtype we want.
         if device.settings().float_dtype != float {
-            return Err(LabError::Device(format!("cannot run {} in {}: {e}", kind.name(), dtype.name())));
+            return Err(LabError::Device(format!(
+                "cannot run {} in {}: {e}",
+                kind.name(),
+                dtype.name()
+            )));
         }
     }
     Ok(device.autodiff())

@@ -111,6 +111,9 @@ impl LabError {
 
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        LabError::Io { path: path.display().to_string(), source }
+        LabError::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }

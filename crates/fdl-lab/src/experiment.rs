@@ -58,15 +58,34 @@ pub struct RunContext {
 
 impl RunContext {
     /// A context writing into `folder`.
-    pub fn new(device: Device, dtype: DType, seed: u64, data: Option<Dataset>, folder: RunFolder) -> Result<Self, LabError> {
+    pub fn new(
+        device: Device,
+        dtype: DType,
+        seed: u64,
+        data: Option<Dataset>,
+        folder: RunFolder,
+    ) -> Result<Self, LabError> {
         let recorder = Recorder::create(folder.staging())?;
-        let progress = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
+        let progress = if std::io::stderr().is_terminal() {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
         progress.set_style(
             ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} steps ({eta} left)")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        Ok(Self { device, dtype, seed, data, folder, recorder, timings: Vec::new(), progress })
+        Ok(Self {
+            device,
+            dtype,
+            seed,
+            data,
+            folder,
+            recorder,
+            timings: Vec::new(),
+            progress,
+        })
     }
 
     /// Announces the total number of steps of the whole run (one bar for all variants).
@@ -80,11 +99,16 @@ impl RunContext {
     }
 
     /// Times `work` and stores its duration under `label`.
-    pub fn timed<T>(&mut self, label: &str, work: impl FnOnce(&mut Self) -> Result<T, LabError>) -> Result<T, LabError> {
+    pub fn timed<T>(
+        &mut self,
+        label: &str,
+        work: impl FnOnce(&mut Self) -> Result<T, LabError>,
+    ) -> Result<T, LabError> {
         self.progress.set_message(label.to_string());
         let start = Instant::now();
         let out = work(self)?;
-        self.timings.push((label.to_string(), start.elapsed().as_secs_f64()));
+        self.timings
+            .push((label.to_string(), start.elapsed().as_secs_f64()));
         Ok(out)
     }
 

@@ -22,12 +22,22 @@ pub struct Series {
 impl Series {
     /// A measured curve.
     pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, reference: false, markers: false }
+        Self {
+            label: label.into(),
+            points,
+            reference: false,
+            markers: false,
+        }
     }
 
     /// A reference curve (drawn dashed and grey-ish).
     pub fn reference(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, reference: true, markers: false }
+        Self {
+            label: label.into(),
+            points,
+            reference: true,
+            markers: false,
+        }
     }
 
     /// Adds point markers.
@@ -99,7 +109,9 @@ fn keep(log: bool, v: f64) -> bool {
 
 /// Axis range covering `values`, padded; on log axes a factor, else 5% of the span.
 fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     if !lo.is_finite() {
         return if log { (0.1, 10.0) } else { (0.0, 1.0) };
     }
@@ -113,7 +125,12 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     }
 }
 
-fn draw_on<DB, X, Y>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel, x: X, y: Y) -> Result<(), String>
+fn draw_on<DB, X, Y>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &Panel,
+    x: X,
+    y: Y,
+) -> Result<(), String>
 where
     DB: DrawingBackend,
     X: AsRangedCoord<Value = f64>,
@@ -138,17 +155,34 @@ where
         .draw()
         .map_err(|e| e.to_string())?;
     // References first, underneath the measured curves that should lie on them.
-    let order = panel.series.iter().enumerate().filter(|(_, s)| s.reference).chain(panel.series.iter().enumerate().filter(|(_, s)| !s.reference));
+    let order = panel
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.reference)
+        .chain(
+            panel
+                .series
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.reference),
+        );
     let mut reference_shade = 0u8;
     for (i, s) in order {
         let color = if s.reference {
             reference_shade += 1;
-            RGBColor(0, 0, 0).mix(1.0 - 0.3 * (reference_shade - 1) as f64).to_rgba()
+            RGBColor(0, 0, 0)
+                .mix(1.0 - 0.3 * (reference_shade - 1) as f64)
+                .to_rgba()
         } else {
             COLORS[i % COLORS.len()].to_rgba()
         };
-        let points: Vec<(f64, f64)> =
-            s.points.iter().copied().filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b)).collect();
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b))
+            .collect();
         let style = color.stroke_width(if s.reference { 3 } else { 2 });
         let drawn = if s.reference {
             chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))
@@ -158,7 +192,9 @@ where
         drawn
             .map_err(|e| e.to_string())?
             .label(s.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         if s.markers {
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
@@ -179,9 +215,20 @@ where
     Ok(())
 }
 
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, panel: &Panel) -> Result<(), String> {
-    let xs = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).filter(|&v| keep(panel.log_x, v));
-    let ys = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|&v| keep(panel.log_y, v));
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &Panel,
+) -> Result<(), String> {
+    let xs = panel
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .filter(|&v| keep(panel.log_x, v));
+    let ys = panel
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|&v| keep(panel.log_y, v));
     let (x0, x1) = range(xs, panel.log_x);
     let (y0, y1) = range(ys, panel.log_y);
     let lin = |a: f64, b: f64| -> RangedCoordf64 { (a..b).into() };
@@ -195,8 +242,13 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>
 
 /// Draws `panels` side by side into an SVG file.
 pub fn save_svg(path: &Path, panels: &[Panel]) -> Result<(), LabError> {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let fail = |message: String| LabError::Figure { name: name.clone(), message };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let fail = |message: String| LabError::Figure {
+        name: name.clone(),
+        message,
+    };
     let width = 520 * panels.len().max(1) as u32;
     let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;

@@ -64,19 +64,31 @@ pub struct RunOutcome {
 pub fn experiment(name: &str) -> Result<&'static dyn Experiment, LabError> {
     find(name).ok_or_else(|| {
         let known: Vec<&str> = registry().iter().map(|e| e.name()).collect();
-        LabError::Usage(format!("unknown experiment '{name}'; known experiments: {}", known.join(", ")))
+        LabError::Usage(format!(
+            "unknown experiment '{name}'; known experiments: {}",
+            known.join(", ")
+        ))
     })
 }
 
 /// Reads a config file: a TOML table with an `experiment` key.
 pub fn read_config_file(path: &Path) -> Result<(String, Table, PathBuf), LabError> {
-    let fail = |message: String| ConfigError::File { path: path.display().to_string(), message };
+    let fail = |message: String| ConfigError::File {
+        path: path.display().to_string(),
+        message,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let mut table: Table = text.parse().map_err(|e: toml::de::Error| fail(e.to_string().trim_end().replace('\n', " ")))?;
+    let mut table: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| fail(e.to_string().trim_end().replace('\n', " ")))?;
     let name = match table.remove("experiment") {
         Some(Value::String(s)) => s,
         Some(_) => return Err(fail("`experiment` must be a string".into()).into()),
-        None => return Err(fail("missing key `experiment` (e.g. experiment = \"depth-conv\")".into()).into()),
+        None => {
+            return Err(
+                fail("missing key `experiment` (e.g. experiment = \"depth-conv\")".into()).into(),
+            );
+        }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((name, table, dir))
@@ -86,10 +98,17 @@ pub fn read_config_file(path: &Path) -> Result<(String, Table, PathBuf), LabErro
 fn resolve(exp: &dyn Experiment, req: &RunRequest) -> Result<Table, LabError> {
     let mut table = Table::new();
     table.insert("seed".into(), Value::Integer(0));
-    table.insert("device".into(), Value::String(DeviceKind::Flex.name().into()));
+    table.insert(
+        "device".into(),
+        Value::String(DeviceKind::Flex.name().into()),
+    );
     table.insert("dtype".into(), Value::String(exp.dtype().name().into()));
     table.extend(exp.defaults());
-    let mut layers = Layers { experiment: exp.name(), table, optional: &["data"] };
+    let mut layers = Layers {
+        experiment: exp.name(),
+        table,
+        optional: &["data"],
+    };
     if let Some((file, dir)) = &req.file {
         let mut file = file.clone();
         if let Some(Value::String(p)) = file.get("data") {
@@ -102,7 +121,11 @@ fn resolve(exp: &dyn Experiment, req: &RunRequest) -> Result<Table, LabError> {
         layers.merge(exp.quick())?;
     }
     if let Some(seed) = req.seed {
-        let seed = i64::try_from(seed).map_err(|_| ConfigError::OutOfRange { key: "seed", value: seed.to_string(), allowed: "0..=2^63-1" })?;
+        let seed = i64::try_from(seed).map_err(|_| ConfigError::OutOfRange {
+            key: "seed",
+            value: seed.to_string(),
+            allowed: "0..=2^63-1",
+        })?;
         layers.set("seed", Value::Integer(seed))?;
     }
     for (key, flag) in [("device", &req.device), ("dtype", &req.dtype)] {
@@ -139,7 +162,10 @@ pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
     exp.validate(&exp_table)?;
     let data = common.data.as_deref().map(fdl_data::read_csv).transpose()?;
     let device = init_device(common.device, common.dtype)?;
-    let target = req.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(exp.name()));
+    let target = req
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(exp.name()));
     let folder = RunFolder::create(&target)?;
     tracing::info!(target: "fdl", experiment = exp.name(), folder = %folder.staging().display(), "run started");
 
@@ -172,8 +198,14 @@ pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
         "wall_seconds": clock.elapsed().as_secs_f64(),
         "timings_seconds": ctx.timings.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
-    ctx.folder.write("manifest.json", serde_json::to_string_pretty(&manifest).expect("json"))?;
-    ctx.folder.write("report.json", serde_json::to_string_pretty(&report).expect("json"))?;
+    ctx.folder.write(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    )?;
+    ctx.folder.write(
+        "report.json",
+        serde_json::to_string_pretty(&report).expect("json"),
+    )?;
     ctx.folder.write("report.md", report.markdown())?;
     let folder = ctx.folder.commit()?;
     Ok(RunOutcome { report, folder })

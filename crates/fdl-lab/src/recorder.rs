@@ -33,13 +33,29 @@ impl Recorder {
         let file = File::create(&path).map_err(|e| LabError::io(&path, e))?;
         let mut out = BufWriter::new(file);
         writeln!(out, "variant,step,metric,value").map_err(|e| LabError::io(&path, e))?;
-        Ok(Self { out, path, rows: Vec::new() })
+        Ok(Self {
+            out,
+            path,
+            rows: Vec::new(),
+        })
     }
 
     /// Records one value.
-    pub fn record(&mut self, variant: &str, step: usize, metric: &str, value: f64) -> Result<(), LabError> {
-        writeln!(self.out, "{variant},{step},{metric},{value:e}").map_err(|e| LabError::io(&self.path, e))?;
-        self.rows.push(MetricRow { variant: variant.into(), step, metric: metric.into(), value });
+    pub fn record(
+        &mut self,
+        variant: &str,
+        step: usize,
+        metric: &str,
+        value: f64,
+    ) -> Result<(), LabError> {
+        writeln!(self.out, "{variant},{step},{metric},{value:e}")
+            .map_err(|e| LabError::io(&self.path, e))?;
+        self.rows.push(MetricRow {
+            variant: variant.into(),
+            step,
+            metric: metric.into(),
+            value,
+        });
         Ok(())
     }
 

@@ -59,8 +59,21 @@ pub struct Check {
 
 impl Check {
     /// A check `value <comparison> threshold`.
-    pub fn new(name: impl Into<String>, value: f64, comparison: Comparison, threshold: f64, note: impl Into<String>) -> Self {
-        Self { name: name.into(), value, threshold, comparison, pass: comparison.holds(value, threshold), note: note.into() }
+    pub fn new(
+        name: impl Into<String>,
+        value: f64,
+        comparison: Comparison,
+        threshold: f64,
+        note: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            threshold,
+            comparison,
+            pass: comparison.holds(value, threshold),
+            note: note.into(),
+        }
     }
 }
 
@@ -84,7 +97,14 @@ pub struct Report {
 impl Report {
     /// A report for `experiment` with no checks yet.
     pub fn new(experiment: &str, claim: &str) -> Self {
-        Self { experiment: experiment.into(), claim: claim.into(), passed: true, checks: Vec::new(), headline: Default::default(), figures: Vec::new() }
+        Self {
+            experiment: experiment.into(),
+            claim: claim.into(),
+            passed: true,
+            checks: Vec::new(),
+            headline: Default::default(),
+            figures: Vec::new(),
+        }
     }
 
     /// Adds a check.
@@ -100,12 +120,27 @@ impl Report {
 
     /// The checks as an aligned text table (what the CLI prints).
     pub fn table(&self) -> String {
-        let width = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(5);
-        let mut out = format!("{:<width$}  {:>12}  {:>14}  result\n", "check", "measured", "threshold");
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let mut out = format!(
+            "{:<width$}  {:>12}  {:>14}  result\n",
+            "check", "measured", "threshold"
+        );
         for c in &self.checks {
             let verdict = if c.pass { "PASS" } else { "FAIL" };
             let threshold = format!("{} {}", c.comparison.symbol(), fmt_num(c.threshold));
-            let _ = writeln!(out, "{:<width$}  {:>12}  {:>14}  {verdict}", c.name, fmt_num(c.value), threshold);
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>12}  {:>14}  {verdict}",
+                c.name,
+                fmt_num(c.value),
+                threshold
+            );
         }
         out
     }
@@ -113,8 +148,15 @@ impl Report {
     /// The report for people: claim, checks table, headline numbers, figures.
     pub fn markdown(&self) -> String {
         let mut md = format!("# {}\n\n{}\n\n", self.experiment, self.claim);
-        let verdict = if self.passed { "PASS: every check holds" } else { "FAIL: at least one check does not hold" };
-        let _ = writeln!(md, "**{verdict}.**\n\n| check | measured | threshold | result | note |\n|---|---|---|---|---|");
+        let verdict = if self.passed {
+            "PASS: every check holds"
+        } else {
+            "FAIL: at least one check does not hold"
+        };
+        let _ = writeln!(
+            md,
+            "**{verdict}.**\n\n| check | measured | threshold | result | note |\n|---|---|---|---|---|"
+        );
         for c in &self.checks {
             let _ = writeln!(
                 md,
@@ -140,7 +182,10 @@ impl Report {
 /// Compact number formatting for tables.
 pub fn fmt_num(v: f64) -> String {
     if v == 0.0 || (1e-3..1e4).contains(&v.abs()) {
-        format!("{v:.6}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.6}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         format!("{v:.3e}")
     }

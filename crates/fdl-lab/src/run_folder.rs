@@ -30,7 +30,11 @@ impl RunFolder {
         }
         let figures = staging.join("figures");
         fs::create_dir_all(&figures).map_err(|e| LabError::io(&figures, e))?;
-        Ok(Self { target: target.to_path_buf(), staging, committed: false })
+        Ok(Self {
+            target: target.to_path_buf(),
+            staging,
+            committed: false,
+        })
     }
 
     /// Where files are written until [`commit`](Self::commit).

@@ -19,7 +19,11 @@ pub fn tensor1_from_host(values: &[f64], device: &Device) -> Tensor<1> {
 
 /// A `[rows, cols]` tensor from row-major host values, in the device's float dtype.
 pub fn tensor2_from_host(values: &[f64], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-    assert_eq!(values.len(), rows * cols, "host buffer does not match [{rows}, {cols}]");
+    assert_eq!(
+        values.len(),
+        rows * cols,
+        "host buffer does not match [{rows}, {cols}]"
+    );
     Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
 }
 

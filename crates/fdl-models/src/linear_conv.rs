@@ -21,9 +21,14 @@ impl LinearConvConfig {
     pub fn init(&self, rng: &mut impl Rng, device: &Device) -> LinearConv {
         assert!(self.depth >= 1 && self.input_dim >= 1);
         let filters = (0..self.depth)
-            .map(|_| Param::from_tensor(normal_tensor([self.input_dim], self.init_std, rng, device)))
+            .map(|_| {
+                Param::from_tensor(normal_tensor([self.input_dim], self.init_std, rng, device))
+            })
             .collect();
-        LinearConv { filters, circulant: circulant_index(self.input_dim, device) }
+        LinearConv {
+            filters,
+            circulant: circulant_index(self.input_dim, device),
+        }
     }
 }
 
@@ -69,7 +74,9 @@ impl ScalarModel for LinearConv {
     fn forward(&self, x: Tensor<2>) -> Tensor<1> {
         let n = x.dims()[0];
         let (first, rest) = self.filters.split_first().expect("at least one filter");
-        let h = rest.iter().fold(x, |h, w| h.matmul(self.circulant_of(w.val())));
+        let h = rest
+            .iter()
+            .fold(x, |h, w| h.matmul(self.circulant_of(w.val())));
         let d = first.val().dims()[0];
         h.matmul(first.val().reshape([d, 1])).reshape([n])
     }

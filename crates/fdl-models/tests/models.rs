@@ -21,18 +21,26 @@ fn device() -> Device {
 
 fn naive_circular_conv(a: &[f64], b: &[f64]) -> Vec<f64> {
     let d = a.len();
-    (0..d).map(|i| (0..d).map(|k| a[k] * b[(i + d - k) % d]).sum()).collect()
+    (0..d)
+        .map(|i| (0..d).map(|k| a[k] * b[(i + d - k) % d]).sum())
+        .collect()
 }
 
 fn random_input(n: usize, d: usize, seed: u64) -> Vec<f64> {
     use rand_distr::{Distribution, StandardNormal};
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n * d).map(|_| StandardNormal.sample(&mut rng)).collect()
+    (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect()
 }
 
 fn conv(d: usize, depth: usize, seed: u64) -> LinearConv {
-    LinearConvConfig { input_dim: d, depth, init_std: 0.5 }
-        .init(&mut ChaCha8Rng::seed_from_u64(seed), &device())
+    LinearConvConfig {
+        input_dim: d,
+        depth,
+        init_std: 0.5,
+    }
+    .init(&mut ChaCha8Rng::seed_from_u64(seed), &device())
 }
 
 #[test]
@@ -40,7 +48,9 @@ fn effective_predictor_is_the_naive_circular_convolution_of_the_filters() {
     for (d, depth) in [(5, 2), (8, 3), (7, 4), (16, 1)] {
         let model = conv(d, depth, 3);
         let filters: Vec<Vec<f64>> = model.filters.iter().map(|w| to_host(w.val())).collect();
-        let expected = filters[1..].iter().fold(filters[0].clone(), |acc, w| naive_circular_conv(&acc, w));
+        let expected = filters[1..]
+            .iter()
+            .fold(filters[0].clone(), |acc, w| naive_circular_conv(&acc, w));
         let beta = to_host(model.effective_predictor());
         for (a, b) in beta.iter().zip(&expected) {
             assert!((a - b).abs() < 1e-12, "D={d} L={depth}: {a} vs {b}");
@@ -54,8 +64,15 @@ fn forward_matches_predictor(model: &impl LinearPredictor, d: usize) {
     let f = to_host(model.forward(tensor2_from_host(&x, n, d, &device())));
     let beta = to_host(model.effective_predictor());
     for (i, fi) in f.iter().enumerate() {
-        let dot: f64 = x[i * d..(i + 1) * d].iter().zip(&beta).map(|(a, b)| a * b).sum();
-        assert!((fi - dot).abs() < 1e-12 * (1.0 + dot.abs()), "{fi} vs {dot}");
+        let dot: f64 = x[i * d..(i + 1) * d]
+            .iter()
+            .zip(&beta)
+            .map(|(a, b)| a * b)
+            .sum();
+        assert!(
+            (fi - dot).abs() < 1e-12 * (1.0 + dot.abs()),
+            "{fi} vs {dot}"
+        );
     }
 }
 
@@ -63,8 +80,13 @@ fn forward_matches_predictor(model: &impl LinearPredictor, d: usize) {
 fn forward_pass_equals_inner_product_with_effective_predictor() {
     for depth in 1..=4 {
         forward_matches_predictor(&conv(9, depth, depth as u64), 9);
-        let fc = DeepLinearConfig { input_dim: 9, depth, width: 5, init_std: 0.5 }
-            .init(&mut ChaCha8Rng::seed_from_u64(1), &device());
+        let fc = DeepLinearConfig {
+            input_dim: 9,
+            depth,
+            width: 5,
+            init_std: 0.5,
+        }
+        .init(&mut ChaCha8Rng::seed_from_u64(1), &device());
         forward_matches_predictor(&fc, 9);
     }
 }
@@ -75,7 +97,11 @@ fn scaling_all_parameters_by_c_scales_output_by_c_to_the_depth() {
     let x = tensor2_from_host(&random_input(4, 6, 2), 4, 6, &device());
     let f = to_host(model.forward(x.clone()));
     let mut scaled = model.clone();
-    scaled.filters = scaled.filters.into_iter().map(|p| p.map(|t| t * 2.0)).collect();
+    scaled.filters = scaled
+        .filters
+        .into_iter()
+        .map(|p| p.map(|t| t * 2.0))
+        .collect();
     let g = to_host(scaled.forward(x));
     let c = 2f64.powi(model.homogeneity_degree() as i32);
     for (a, b) in f.iter().zip(&g) {
@@ -98,7 +124,10 @@ fn check_gradients<M: ScalarModel>(
             let plus: f64 = to_host(rebuild(model, k, i, eps).forward(x.clone()).sum())[0];
             let minus: f64 = to_host(rebuild(model, k, i, -eps).forward(x.clone()).sum())[0];
             let fd = (plus - minus) / (2.0 * eps);
-            assert!((fd - gi).abs() < 1e-6 * (1.0 + gi.abs()), "param {k} entry {i}: fd {fd} vs autodiff {gi}");
+            assert!(
+                (fd - gi).abs() < 1e-6 * (1.0 + gi.abs()),
+                "param {k} entry {i}: fd {fd} vs autodiff {gi}"
+            );
         }
     }
 }
@@ -114,7 +143,12 @@ fn linear_conv_gradients_match_finite_differences() {
     let model = conv(5, 3, 7);
     check_gradients(
         &model,
-        |m, g| m.filters.iter().map(|w| to_host(w.val().grad(g).unwrap())).collect(),
+        |m, g| {
+            m.filters
+                .iter()
+                .map(|w| to_host(w.val().grad(g).unwrap()))
+                .collect()
+        },
         |m, k, i, eps| {
             let mut out = m.clone();
             out.filters[k] = Param::from_tensor(bump(m.filters[k].val(), i, eps));
@@ -126,11 +160,21 @@ fn linear_conv_gradients_match_finite_differences() {
 
 #[test]
 fn deep_linear_gradients_match_finite_differences() {
-    let model = DeepLinearConfig { input_dim: 4, depth: 3, width: 3, init_std: 0.7 }
-        .init(&mut ChaCha8Rng::seed_from_u64(4), &device());
+    let model = DeepLinearConfig {
+        input_dim: 4,
+        depth: 3,
+        width: 3,
+        init_std: 0.7,
+    }
+    .init(&mut ChaCha8Rng::seed_from_u64(4), &device());
     check_gradients(
         &model,
-        |m, g| m.layers.iter().map(|w| to_host(w.val().grad(g).unwrap())).collect(),
+        |m, g| {
+            m.layers
+                .iter()
+                .map(|w| to_host(w.val().grad(g).unwrap()))
+                .collect()
+        },
         |m, k, i, eps| {
             let mut out = m.clone();
             let dims = m.layers[k].val().dims();

@@ -29,6 +29,10 @@ pub(crate) fn finite(step: usize, quantity: &'static str, value: f64) -> Result<
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(TrainError::Diverged { step, quantity, value })
+        Err(TrainError::Diverged {
+            step,
+            quantity,
+            value,
+        })
     }
 }

@@ -27,7 +27,7 @@ fn softplus(z: f64) -> f64 {
 /// `ln sum_n e^{v_n}` without overflow; `-inf` for an empty or all `-inf` input.
 fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
     let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY || max == f64::INFINITY {
+    if max.is_infinite() {
         return max;
     }
     max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
@@ -103,7 +103,13 @@ impl LossState {
         let min = effective.iter().copied().fold(f64::INFINITY, f64::min);
         let ln_weights: Vec<f64> = effective
             .iter()
-            .map(|&e| if e == min { 0.0 } else { -(ln_scale + (e - min).ln()).exp() })
+            .map(|&e| {
+                if e == min {
+                    0.0
+                } else {
+                    -(ln_scale + (e - min).ln()).exp()
+                }
+            })
             .collect();
         let ln_sum = log_sum_exp(ln_weights.iter().copied());
         let m_min = scaled(ln_scale, min);
@@ -113,7 +119,11 @@ impl LossState {
             // l(m) = ln(1 + e^{-m}) = |m| for m << 0, so ln l = a + ln|mu|.
             Loss::Logistic if min == 0.0 => {
                 let ln_losses = unit_margins.iter().map(|&u| {
-                    if u < 0.0 { ln_scale + (-u).ln() } else { loss.ln_loss(scaled(ln_scale, u)) }
+                    if u < 0.0 {
+                        ln_scale + (-u).ln()
+                    } else {
+                        loss.ln_loss(scaled(ln_scale, u))
+                    }
                 });
                 (0.0, log_sum_exp(ln_losses))
             }
@@ -150,7 +160,10 @@ mod tests {
             })
             .unzip();
         let max = dl.iter().copied().fold(0.0, f64::max);
-        (dl.iter().map(|d| d / max).collect(), l.iter().sum::<f64>().ln())
+        (
+            dl.iter().map(|d| d / max).collect(),
+            l.iter().sum::<f64>().ln(),
+        )
     }
 
     #[test]
@@ -165,7 +178,10 @@ mod tests {
                     assert!((a - b).abs() < 1e-12, "{loss:?}: {a} vs {b}");
                 }
                 assert!((s.ln_loss - ln_l).abs() < 1e-12);
-                let max_dl = m.iter().map(|&m| (-loss.ln_weight(m)).exp().recip()).fold(0.0, f64::max);
+                let max_dl = m
+                    .iter()
+                    .map(|&m| (-loss.ln_weight(m)).exp().recip())
+                    .fold(0.0, f64::max);
                 assert!((s.ln_max_weight - max_dl.ln()).abs() < 1e-12);
             }
         }
@@ -182,7 +198,10 @@ mod tests {
                 assert_eq!(s.weights[3], 1.0);
                 assert_eq!(s.weights[2], 0.0);
                 assert!(s.ln_weight_over_loss.is_finite());
-                assert!((s.ln_weight_over_loss + 2f64.ln()).abs() < 1e-12, "two tied minima");
+                assert!(
+                    (s.ln_weight_over_loss + 2f64.ln()).abs() < 1e-12,
+                    "two tied minima"
+                );
                 assert!(!s.ln_loss.is_nan());
             }
         }
@@ -201,6 +220,10 @@ mod tests {
         let s = LossState::new(Loss::Logistic, 1e3, &[-1.0, 2.0]);
         assert_eq!(s.weights, vec![1.0, 0.0]);
         assert_eq!(s.ln_max_weight, 0.0);
-        assert!((s.ln_loss - 1e3).abs() < 1e-9, "ln l(-e^1000) = 1000, got {}", s.ln_loss);
+        assert!(
+            (s.ln_loss - 1e3).abs() < 1e-9,
+            "ln l(-e^1000) = 1000, got {}",
+            s.ln_loss
+        );
     }
 }

@@ -52,7 +52,11 @@ pub fn param_sums<M: Module>(model: &M, grads: Option<&Gradients>) -> ParamSums 
     let mut visitor = SumVisitor { grads, acc: None };
     model.visit(&mut visitor);
     let v = visitor.acc.map_or_else(|| vec![0.0; 3], to_host);
-    ParamSums { param_sq: v[0], grad_sq: v[1], param_dot_grad: v[2] }
+    ParamSums {
+        param_sq: v[0],
+        grad_sq: v[1],
+        param_dot_grad: v[2],
+    }
 }
 
 struct UpdateMapper<'a> {
@@ -83,7 +87,11 @@ impl ModuleMapper for UpdateMapper<'_> {
 
 /// `theta <- rescale * (theta - step * g)` for every float parameter with a gradient in `grads`.
 pub fn update_params<M: Module>(model: M, grads: &Gradients, step: f64, rescale: f64) -> M {
-    model.map(&mut UpdateMapper { grads, step, rescale })
+    model.map(&mut UpdateMapper {
+        grads,
+        step,
+        rescale,
+    })
 }
 
 struct ScaleMapper(f64);

@@ -6,13 +6,17 @@ pub fn log_spaced_steps(last: usize) -> Vec<usize> {
     let mut decade = 1usize;
     'outer: loop {
         for m in [1, 2, 5] {
-            let Some(t) = decade.checked_mul(m) else { break 'outer };
+            let Some(t) = decade.checked_mul(m) else {
+                break 'outer;
+            };
             if t > last {
                 break 'outer;
             }
             steps.push(t);
         }
-        let Some(next) = decade.checked_mul(10) else { break };
+        let Some(next) = decade.checked_mul(10) else {
+            break;
+        };
         decade = next;
     }
     if *steps.last().expect("non-empty") != last {
@@ -27,7 +31,10 @@ mod tests {
 
     #[test]
     fn one_two_five_per_decade_and_the_end() {
-        assert_eq!(log_spaced_steps(120), vec![0, 1, 2, 5, 10, 20, 50, 100, 120]);
+        assert_eq!(
+            log_spaced_steps(120),
+            vec![0, 1, 2, 5, 10, 20, 50, 100, 120]
+        );
         assert_eq!(log_spaced_steps(100), vec![0, 1, 2, 5, 10, 20, 50, 100]);
         assert_eq!(log_spaced_steps(0), vec![0]);
     }

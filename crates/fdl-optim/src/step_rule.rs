@@ -38,12 +38,18 @@ pub struct StepRule {
 impl StepRule {
     /// A rule with a constant size.
     pub fn constant(kind: StepRuleKind, size: f64) -> Self {
-        Self { kind, size, final_size: None }
+        Self {
+            kind,
+            size,
+            final_size: None,
+        }
     }
 
     /// The size at `step` (0-based) of a run of `steps` steps.
     pub fn size_at(&self, step: usize, steps: usize) -> f64 {
-        let Some(last) = self.final_size else { return self.size };
+        let Some(last) = self.final_size else {
+            return self.size;
+        };
         let half = steps / 2;
         if step < half || steps <= 1 {
             return self.size;
@@ -57,7 +63,14 @@ impl StepRule {
     ///
     /// `ln_g_norm` is `ln ||g||`, `ln_theta_norm` is `ln ||theta||`, `ln_max_weight` is G and
     /// `ln_weight_over_loss` is `G - ln L`.
-    pub fn ln_multiplier(&self, size: f64, ln_g_norm: f64, ln_theta_norm: f64, ln_max_weight: f64, ln_weight_over_loss: f64) -> f64 {
+    pub fn ln_multiplier(
+        &self,
+        size: f64,
+        ln_g_norm: f64,
+        ln_theta_norm: f64,
+        ln_max_weight: f64,
+        ln_weight_over_loss: f64,
+    ) -> f64 {
         let ln_size = size.ln();
         match self.kind {
             StepRuleKind::Fixed => ln_size + ln_max_weight,
@@ -69,7 +82,10 @@ impl StepRule {
 
     /// True for rules that divide by the gradient norm.
     pub fn is_normalized(&self) -> bool {
-        matches!(self.kind, StepRuleKind::FixedLength | StepRuleKind::Relative)
+        matches!(
+            self.kind,
+            StepRuleKind::FixedLength | StepRuleKind::Relative
+        )
     }
 }
 
@@ -79,11 +95,18 @@ mod tests {
 
     #[test]
     fn annealing_is_constant_then_geometric_to_the_final_size() {
-        let rule = StepRule { kind: StepRuleKind::Relative, size: 1e-2, final_size: Some(1e-4) };
+        let rule = StepRule {
+            kind: StepRuleKind::Relative,
+            size: 1e-2,
+            final_size: Some(1e-4),
+        };
         assert_eq!(rule.size_at(0, 101), 1e-2);
         assert_eq!(rule.size_at(49, 101), 1e-2);
         assert!((rule.size_at(75, 101) - 1e-3).abs() < 1e-15);
         assert!((rule.size_at(100, 101) - 1e-4).abs() < 1e-15);
-        assert_eq!(StepRule::constant(StepRuleKind::Fixed, 0.5).size_at(99, 100), 0.5);
+        assert_eq!(
+            StepRule::constant(StepRuleKind::Fixed, 0.5).size_at(99, 100),
+            0.5
+        );
     }
 }

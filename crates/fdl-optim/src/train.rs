@@ -65,7 +65,11 @@ impl<M> Probe<'_, M> {
     /// `min_n y_n f(x_n) / ||theta||^L` (scale-free for a homogeneous model of degree L).
     pub fn normalized_margin(&self) -> Option<f64> {
         let degree = self.degree?;
-        let min = self.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
+        let min = self
+            .unit_margins
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
         Some(min / self.param_sq.powf(degree as f64 / 2.0))
     }
 }
@@ -80,7 +84,11 @@ pub struct Trainer<M> {
 impl<M: ScalarModel> Trainer<M> {
     /// Trains the parameters as they are stored.
     pub fn plain(model: M) -> Self {
-        Self { model, ln_scale: 0.0, param: Parameterization::Plain }
+        Self {
+            model,
+            ln_scale: 0.0,
+            param: Parameterization::Plain,
+        }
     }
 
     /// The module, holding the direction phi under a scaled parameterization.
@@ -113,7 +121,11 @@ impl<M: ScalarModel> Trainer<M> {
             let unit = self.model.forward(batch.x.clone()) * batch.y.clone();
             let unit_host = to_host(unit.clone());
             if let Some(bad) = unit_host.iter().find(|m| !m.is_finite()) {
-                return Err(TrainError::Diverged { step, quantity: "margin", value: *bad });
+                return Err(TrainError::Diverged {
+                    step,
+                    quantity: "margin",
+                    value: *bad,
+                });
             }
             let ln_margin_scale = self.ln_scale * degree.unwrap_or(1) as f64;
             let loss = LossState::new(config.loss, ln_margin_scale, &unit_host);
@@ -184,7 +196,10 @@ impl<M: Homogeneous> Trainer<M> {
     pub fn scaled(model: M) -> Self {
         let degree = model.homogeneity_degree();
         let norm = param_sums(&model, None).param_sq.sqrt();
-        assert!(norm > 0.0 && norm.is_finite(), "a scaled parameterization needs theta != 0");
+        assert!(
+            norm > 0.0 && norm.is_finite(),
+            "a scaled parameterization needs theta != 0"
+        );
         Self {
             model: scale_params(model, 1.0 / norm),
             ln_scale: norm.ln(),

@@ -2,7 +2,9 @@
 
 use super::SolverError;
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
+use clarabel::solver::{
+    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+};
 
 /// `min 1/2 x'Px + q'x  s.t.  b - Ax in cones`, with dense row-major `p` (n x n) and `a` (m x n).
 pub(crate) struct ConicProblem {
@@ -41,7 +43,10 @@ impl ConicProblem {
             .build()
             .expect("default settings are valid");
         let mut solver = DefaultSolver::new(&p, &self.q, &a, &self.b, &self.cones, settings)
-            .map_err(|e| SolverError::Failed { problem, status: e.to_string() })?;
+            .map_err(|e| SolverError::Failed {
+                problem,
+                status: e.to_string(),
+            })?;
         solver.solve();
         let status = solver.solution.status;
         match status {
@@ -51,7 +56,10 @@ impl ConicProblem {
             SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
                 Err(SolverError::NotSeparable { problem })
             }
-            other => Err(SolverError::Failed { problem, status: format!("{other:?}") }),
+            other => Err(SolverError::Failed {
+                problem,
+                status: format!("{other:?}"),
+            }),
         }
     }
 }

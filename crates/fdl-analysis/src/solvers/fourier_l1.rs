@@ -11,7 +11,11 @@ use std::f64::consts::PI;
 /// Constraints `Z beta >= 1` and `(t_k, Re (F beta)_k, Im (F beta)_k)` in a second-order cone,
 /// over variables `x = (beta, t)`; returns `(A, b, cones)` in Clarabel's `b - Ax in K` form, with
 /// room for extra nonnegative rows appended by the caller before the cones.
-fn fourier_l1_constraints(z: &[f64], dim: usize, extra_rows: &[(Vec<f64>, f64)]) -> (Vec<f64>, Vec<f64>, Vec<SupportedConeT<f64>>) {
+fn fourier_l1_constraints(
+    z: &[f64],
+    dim: usize,
+    extra_rows: &[(Vec<f64>, f64)],
+) -> (Vec<f64>, Vec<f64>, Vec<SupportedConeT<f64>>) {
     let n = z.len() / dim;
     let nv = 2 * dim;
     let mut a = Vec::with_capacity((n + extra_rows.len() + 3 * dim) * nv);
@@ -48,11 +52,23 @@ pub fn fourier_l1_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverE
     let mut q = vec![0.0; nv];
     q[dim..].fill(1.0);
     let (a, b, cones) = fourier_l1_constraints(z, dim, &[]);
-    let problem = ConicProblem { n: nv, p: vec![0.0; nv * nv], q, a, b, cones };
+    let problem = ConicProblem {
+        n: nv,
+        p: vec![0.0; nv * nv],
+        q,
+        a,
+        b,
+        cones,
+    };
     let (x, status) = problem.solve("Fourier-l1")?;
     let beta = x[..dim].to_vec();
     let norm = fourier_norm(&beta, 1.0);
-    Ok(MaxMargin { margin: 1.0 / norm, norm, beta, status })
+    Ok(MaxMargin {
+        margin: 1.0 / norm,
+        norm,
+        beta,
+        status,
+    })
 }
 
 /// The Fourier-l1 optimum nearest to the direction of `beta`: the Euclidean projection of
@@ -61,7 +77,12 @@ pub fn fourier_l1_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverE
 /// The Fourier-l1 max margin need not be unique (an l1-type objective can be optimal on a whole
 /// face); gradient descent then converges to one point of that face, and the cosine to an
 /// arbitrary solver solution says nothing. The cosine to this projection does.
-pub fn fourier_l1_nearest_optimum(z: &[f64], beta: &[f64], optimum: f64, rel_tol: f64) -> Result<Vec<f64>, SolverError> {
+pub fn fourier_l1_nearest_optimum(
+    z: &[f64],
+    beta: &[f64],
+    optimum: f64,
+    rel_tol: f64,
+) -> Result<Vec<f64>, SolverError> {
     let dim = beta.len();
     let nv = 2 * dim;
     let gamma = crate::min_margin(z, beta);
@@ -78,7 +99,14 @@ pub fn fourier_l1_nearest_optimum(z: &[f64], beta: &[f64], optimum: f64, rel_tol
     let mut budget = vec![0.0; nv];
     budget[dim..].fill(1.0);
     let (a, b, cones) = fourier_l1_constraints(z, dim, &[(budget, optimum * (1.0 + rel_tol))]);
-    let problem = ConicProblem { n: nv, p, q, a, b, cones };
+    let problem = ConicProblem {
+        n: nv,
+        p,
+        q,
+        a,
+        b,
+        cones,
+    };
     Ok(problem.solve("nearest Fourier-l1 optimum")?.0[..dim].to_vec())
 }
 
@@ -104,12 +132,24 @@ mod tests {
     #[test]
     fn cosine_example_concentrates_on_its_frequency() {
         let d = 8;
-        let x: Vec<f64> = (0..d).map(|j| (2.0 * PI * 3.0 * j as f64 / d as f64).cos()).collect();
+        let x: Vec<f64> = (0..d)
+            .map(|j| (2.0 * PI * 3.0 * j as f64 / d as f64).cos())
+            .collect();
         let sol = fourier_l1_max_margin(&x, d).unwrap();
         let c = 1.0 / x.iter().map(|v| v * v).sum::<f64>();
-        assert!((sol.norm - c * d as f64).abs() < 1e-6, "{} vs {}", sol.norm, c * d as f64);
+        assert!(
+            (sol.norm - c * d as f64).abs() < 1e-6,
+            "{} vs {}",
+            sol.norm,
+            c * d as f64
+        );
         let spectrum = dft(&sol.beta);
-        let off: f64 = spectrum.iter().enumerate().filter(|(k, _)| *k != 3 && *k != 5).map(|(_, c)| c.norm()).sum();
+        let off: f64 = spectrum
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != 3 && *k != 5)
+            .map(|(_, c)| c.norm())
+            .sum();
         assert!(off < 1e-6, "mass off the frequency: {off}");
     }
 
@@ -126,6 +166,9 @@ mod tests {
     #[test]
     fn non_separable_data_is_a_typed_error() {
         let z = vec![1.0, 2.0, -1.0, -2.0];
-        assert!(matches!(fourier_l1_max_margin(&z, 2), Err(SolverError::NotSeparable { .. })));
+        assert!(matches!(
+            fourier_l1_max_margin(&z, 2),
+            Err(SolverError::NotSeparable { .. })
+        ));
     }
 }

@@ -22,7 +22,12 @@ pub fn l2_max_margin(z: &[f64], dim: usize) -> Result<MaxMargin, SolverError> {
     };
     let (beta, status) = problem.solve("l2")?;
     let norm = norm2(&beta);
-    Ok(MaxMargin { margin: 1.0 / norm, norm, beta, status })
+    Ok(MaxMargin {
+        margin: 1.0 / norm,
+        norm,
+        beta,
+        status,
+    })
 }
 
 #[cfg(test)]
@@ -37,7 +42,11 @@ mod tests {
         let pos = [[0.5, 1.5], [1.5, 0.5], [2.0, 3.0], [3.5, 1.0], [2.5, 2.5]];
         let z: Vec<f64> = pos.iter().chain(pos.iter()).flatten().copied().collect();
         let svm = l2_max_margin(&z, 2).unwrap();
-        assert!((svm.beta[0] - 0.5).abs() < 1e-7 && (svm.beta[1] - 0.5).abs() < 1e-7, "{:?}", svm.beta);
+        assert!(
+            (svm.beta[0] - 0.5).abs() < 1e-7 && (svm.beta[1] - 0.5).abs() < 1e-7,
+            "{:?}",
+            svm.beta
+        );
         assert!((svm.margin - 2f64.sqrt()).abs() < 1e-7);
         assert!((min_margin(&z, &svm.beta) - 1.0).abs() < 1e-7);
     }
@@ -45,6 +54,9 @@ mod tests {
     #[test]
     fn non_separable_data_is_a_typed_error() {
         let z = vec![1.0, 0.0, -1.0, 0.0];
-        assert_eq!(l2_max_margin(&z, 2).unwrap_err(), SolverError::NotSeparable { problem: "l2" });
+        assert_eq!(
+            l2_max_margin(&z, 2).unwrap_err(),
+            SolverError::NotSeparable { problem: "l2" }
+        );
     }
 }

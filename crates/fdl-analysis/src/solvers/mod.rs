@@ -13,7 +13,9 @@ pub(crate) use nnls::nonnegative_least_squares;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SolverError {
     /// No predictor has all margins positive: the max-margin problem is infeasible.
-    #[error("the data are not linearly separable (through the origin): no predictor has y_n <x_n, beta> > 0 for every n, so the {problem} max-margin reference does not exist")]
+    #[error(
+        "the data are not linearly separable (through the origin): no predictor has y_n <x_n, beta> > 0 for every n, so the {problem} max-margin reference does not exist"
+    )]
     NotSeparable {
         /// Which problem.
         problem: &'static str,

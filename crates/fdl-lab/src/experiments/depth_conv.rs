@@ -3,7 +3,8 @@
 //! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
 
 use super::implicit_bias::{
-    LinearData, Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive, train_config, train_linear,
+    LinearData, Trained, Yardstick, linear_data, require_at_least, require_depths,
+    require_positive, train_config, train_linear,
 };
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
@@ -12,11 +13,11 @@ use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
 use fdl_analysis::{
-    MaxMargin, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum, fourier_summary, l2_max_margin,
-    normalized_margin_fourier, normalized_margin_l2,
+    MaxMargin, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
+    fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
 };
 use fdl_data::rng_from_seed;
-use fdl_models::{DeepLinearConfig, LinearConvConfig};
+use fdl_models::{DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig};
 use fdl_optim::{Loss, StepRuleKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -93,6 +94,17 @@ impl Validate for DepthConvConfig {
 /// The depth-conv experiment.
 pub struct DepthConv;
 
+/// Everything a depth-conv run produced: trained variants and exact references.
+struct Results {
+    setup: LinearData,
+    conv: Vec<Trained<LinearConv>>,
+    fc: Vec<Trained<DeepLinear>>,
+    svm: MaxMargin,
+    socp: MaxMargin,
+    /// The Fourier-l1 optimum nearest to the trained conv-L2 predictor.
+    nearest_optimum: Option<Vec<f64>>,
+}
+
 /// Thresholds from SCIENCE.md (depth-conv, Checks).
 const COS_SVM: f64 = 0.999;
 const COS_SOCP: f64 = 0.99;
@@ -119,13 +131,24 @@ impl ExperimentSpec for DepthConv {
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
         let socp = fourier_l1_max_margin(&setup.z, d)?;
-        let train = train_config(config.loss, config.step_rule, config.step_size, config.step_size_final, config.steps);
+        let train = train_config(
+            config.loss,
+            config.step_rule,
+            config.step_size,
+            config.step_size_final,
+            config.steps,
+        );
         ctx.set_total_steps((config.steps * (config.depths.len() + config.fc_depths.len())) as u64);
 
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
         let mut conv = Vec::new();
         for &depth in &config.depths {
-            let model = LinearConvConfig { input_dim: d, depth, init_std: config.init_std }.init(&mut rng, &ctx.device);
+            let model = LinearConvConfig {
+                input_dim: d,
+                depth,
+                init_std: config.init_std,
+            }
+            .init(&mut rng, &ctx.device);
             let reference = match depth {
                 1 => Some(svm.beta.as_slice()),
                 2 => Some(socp.beta.as_slice()),
@@ -133,69 +156,131 @@ impl ExperimentSpec for DepthConv {
             };
             let p = 2.0 / depth as f64;
             let own = |b: &[f64]| normalized_margin_fourier(&setup.z, b, p);
-            let yard = Yardstick { reference, own_margin: &own };
-            conv.push(train_linear(ctx, &format!("conv-L{depth}"), model, &setup, &train, &yard, &|_| Vec::new())?);
+            let yard = Yardstick {
+                reference,
+                own_margin: &own,
+            };
+            conv.push(train_linear(
+                ctx,
+                &format!("conv-L{depth}"),
+                model,
+                &setup,
+                &train,
+                &yard,
+                &|_| Vec::new(),
+            )?);
         }
         let mut fc = Vec::new();
         for &depth in &config.fc_depths {
-            let model = DeepLinearConfig { input_dim: d, depth, width: config.fc_width, init_std: config.init_std }
-                .init(&mut rng, &ctx.device);
+            let model = DeepLinearConfig {
+                input_dim: d,
+                depth,
+                width: config.fc_width,
+                init_std: config.init_std,
+            }
+            .init(&mut rng, &ctx.device);
             let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);
-            let yard = Yardstick { reference: Some(&svm.beta), own_margin: &own };
-            fc.push(train_linear(ctx, &format!("fc-L{depth}"), model, &setup, &train, &yard, &|_| Vec::new())?);
+            let yard = Yardstick {
+                reference: Some(&svm.beta),
+                own_margin: &own,
+            };
+            fc.push(train_linear(
+                ctx,
+                &format!("fc-L{depth}"),
+                model,
+                &setup,
+                &train,
+                &yard,
+                &|_| Vec::new(),
+            )?);
         }
         ctx.finish_progress();
 
-        let nearest = match conv.iter().find(|t| t.label == "conv-L2") {
+        let nearest_optimum = match conv.iter().find(|t| t.label == "conv-L2") {
             Some(t) => {
-                let near = fourier_l1_nearest_optimum(&setup.z, &t.beta, socp.norm, OPTIMAL_SET_TOL)?;
+                let near =
+                    fourier_l1_nearest_optimum(&setup.z, &t.beta, socp.norm, OPTIMAL_SET_TOL)?;
                 for (step, b) in &t.history {
-                    ctx.recorder.record(&t.label, *step, "cos_optimum", cosine(b, &near))?;
+                    ctx.recorder
+                        .record(&t.label, *step, "cos_optimum", cosine(b, &near))?;
                 }
                 Some(near)
             }
             None => None,
         };
-        write_predictors(ctx, &conv, &fc, &svm, &socp)?;
+        let results = Results {
+            setup,
+            conv,
+            fc,
+            svm,
+            socp,
+            nearest_optimum,
+        };
+        write_predictors(ctx, &results)?;
         let mut report = Report::new(Self::NAME, Self::CLAIM);
-        checks(&mut report, &config, &setup, &conv, &fc, &svm, &socp, nearest.as_deref())?;
-        report.figures = figures(ctx, &conv, &fc, &svm, &socp, &config, &train)?;
+        checks(&mut report, &config, &results)?;
+        report.figures = figures(ctx, &results, &config, &train)?;
         Ok(report)
     }
 }
 
-fn write_predictors<M, N>(ctx: &RunContext, conv: &[Trained<M>], fc: &[Trained<N>], svm: &MaxMargin, socp: &MaxMargin) -> Result<(), LabError> {
-    let mut rows: Vec<(String, Vec<f64>)> = conv.iter().map(|t| (t.label.clone(), t.beta.clone())).collect();
+fn write_predictors(ctx: &RunContext, r: &Results) -> Result<(), LabError> {
+    let Results {
+        conv,
+        fc,
+        svm,
+        socp,
+        ..
+    } = r;
+    let mut rows: Vec<(String, Vec<f64>)> = conv
+        .iter()
+        .map(|t| (t.label.clone(), t.beta.clone()))
+        .collect();
     rows.extend(fc.iter().map(|t| (t.label.clone(), t.beta.clone())));
     rows.push(("ref-l2-svm".into(), svm.beta.clone()));
     rows.push(("ref-fourier-l1".into(), socp.beta.clone()));
     ctx.folder.write("predictors.csv", predictors_csv(&rows))
 }
 
-fn checks<M, N>(
-    report: &mut Report,
-    config: &DepthConvConfig,
-    setup: &LinearData,
-    conv: &[Trained<M>],
-    fc: &[Trained<N>],
-    svm: &MaxMargin,
-    socp: &MaxMargin,
-    nearest_optimum: Option<&[f64]>,
-) -> Result<(), LabError> {
+fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<(), LabError> {
+    let Results {
+        setup,
+        conv,
+        fc,
+        svm,
+        socp,
+        nearest_optimum,
+    } = r;
     let z = &setup.z;
     report.headline("l2_svm_margin", svm.margin);
     report.headline("fourier_l1_optimum_margin", socp.margin);
-    report.headline("l2_svm_fourier_l1_over_l2", fourier_summary(&svm.beta, config.support_threshold).l1_over_l2);
-    report.headline("fourier_l1_solution_l1_over_l2", fourier_summary(&socp.beta, config.support_threshold).l1_over_l2);
+    report.headline(
+        "l2_svm_fourier_l1_over_l2",
+        fourier_summary(&svm.beta, config.support_threshold).l1_over_l2,
+    );
+    report.headline(
+        "fourier_l1_solution_l1_over_l2",
+        fourier_summary(&socp.beta, config.support_threshold).l1_over_l2,
+    );
     report.headline("n", setup.data.len());
     report.headline("dim", setup.dim());
 
     let mut ratios = Vec::new();
     for t in conv {
-        let depth: usize = t.label.trim_start_matches("conv-L").parse().expect("label has a depth");
+        let depth: usize = t
+            .label
+            .trim_start_matches("conv-L")
+            .parse()
+            .expect("label has a depth");
         let p = 2.0 / depth as f64;
         let summary = fourier_summary(&t.beta, config.support_threshold);
-        let kkt = bridge_kkt_residual(z, &t.beta, p, config.support_threshold, config.active_tolerance)?;
+        let kkt = bridge_kkt_residual(
+            z,
+            &t.beta,
+            p,
+            config.support_threshold,
+            config.active_tolerance,
+        )?;
         report.headline(
             &t.label,
             json!({
@@ -221,7 +306,7 @@ fn checks<M, N>(
                 "L = 1 is a linear model: GD converges to the l2 max margin (Soudry et al. 2018)",
             )),
             2 => {
-                let near = nearest_optimum.expect("computed for conv-L2");
+                let near = nearest_optimum.as_deref().expect("computed for conv-L2");
                 report.headline(
                     "fourier_l1_optimal_set",
                     json!({
@@ -252,12 +337,21 @@ fn checks<M, N>(
                 kkt.residual,
                 Comparison::Below,
                 KKT_MAX,
-                format!("stationarity on the Fourier support ({} coefficients, {} active constraints)", kkt.support, kkt.active),
+                format!(
+                    "stationarity on the Fourier support ({} coefficients, {} active constraints)",
+                    kkt.support, kkt.active
+                ),
             )),
         }
     }
     ratios.sort_by_key(|r| r.0);
-    report.headline("fourier_l1_over_l2_by_depth", ratios.iter().map(|(l, r)| (format!("L{l}"), json!(r))).collect::<serde_json::Map<_, _>>());
+    report.headline(
+        "fourier_l1_over_l2_by_depth",
+        ratios
+            .iter()
+            .map(|(l, r)| (format!("L{l}"), json!(r)))
+            .collect::<serde_json::Map<_, _>>(),
+    );
     // Strictly decreasing from L = 1 to 2 to 3 (SCIENCE.md). Past L = 3 the bridge problems are
     // non-convex and GD reaches one of their stationary points, which need not be sparser than
     // the previous depth's, so deeper pairs are reported, not gated.
@@ -288,23 +382,43 @@ fn checks<M, N>(
 }
 
 fn spectrum_series(label: &str, beta: &[f64], threshold: f64, reference: bool) -> Series {
-    let points = fourier_summary(beta, threshold).sorted_normalized.iter().enumerate().map(|(k, &m)| ((k + 1) as f64, m)).collect();
-    let s = if reference { Series::reference(label, points) } else { Series::line(label, points) };
+    let points = fourier_summary(beta, threshold)
+        .sorted_normalized
+        .iter()
+        .enumerate()
+        .map(|(k, &m)| ((k + 1) as f64, m))
+        .collect();
+    let s = if reference {
+        Series::reference(label, points)
+    } else {
+        Series::line(label, points)
+    };
     s.with_markers()
 }
 
-fn figures<M, N>(
+fn figures(
     ctx: &RunContext,
-    conv: &[Trained<M>],
-    fc: &[Trained<N>],
-    svm: &MaxMargin,
-    socp: &MaxMargin,
+    r: &Results,
     config: &DepthConvConfig,
     train: &TrainConfig,
 ) -> Result<Vec<String>, LabError> {
+    let Results {
+        conv,
+        fc,
+        svm,
+        socp,
+        ..
+    } = r;
     let th = config.support_threshold;
     let floor = 1e-6;
-    let clamp = |s: Series| Series { points: s.points.into_iter().map(|(x, y)| (x, y.max(floor))).collect(), ..s };
+    let clamp = |s: Series| Series {
+        points: s
+            .points
+            .into_iter()
+            .map(|(x, y)| (x, y.max(floor)))
+            .collect(),
+        ..s
+    };
     let mut conv_panel = Panel {
         title: "Linear conv nets: sorted |F beta|".into(),
         x_label: "rank of Fourier coefficient".into(),
@@ -314,18 +428,38 @@ fn figures<M, N>(
         ..Default::default()
     };
     for t in conv {
-        conv_panel.series.push(clamp(spectrum_series(&t.label, &t.beta, th, false)));
+        conv_panel
+            .series
+            .push(clamp(spectrum_series(&t.label, &t.beta, th, false)));
     }
-    conv_panel.series.push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
-    conv_panel.series.push(clamp(spectrum_series("Fourier-l1 SOCP", &socp.beta, th, true)));
-    let mut fc_panel = Panel { title: "Fully connected nets: sorted |F beta|".into(), ..conv_panel.clone() };
-    fc_panel.series = fc.iter().map(|t| clamp(spectrum_series(&t.label, &t.beta, th, false))).collect();
-    fc_panel.series.push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
+    conv_panel
+        .series
+        .push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
+    conv_panel.series.push(clamp(spectrum_series(
+        "Fourier-l1 SOCP",
+        &socp.beta,
+        th,
+        true,
+    )));
+    let mut fc_panel = Panel {
+        title: "Fully connected nets: sorted |F beta|".into(),
+        ..conv_panel.clone()
+    };
+    fc_panel.series = fc
+        .iter()
+        .map(|t| clamp(spectrum_series(&t.label, &t.beta, th, false)))
+        .collect();
+    fc_panel
+        .series
+        .push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
     let spectra = "figures/fourier_spectra.svg";
     save_svg(&ctx.folder.staging().join(spectra), &[conv_panel, fc_panel])?;
 
     let mut gap = Panel {
-        title: format!("Direction: 1 - cos(beta_t, limit), {:?} steps", train.step_rule.kind),
+        title: format!(
+            "Direction: 1 - cos(beta_t, limit), {:?} steps",
+            train.step_rule.kind
+        ),
         x_label: "step".into(),
         y_label: "1 - cos".into(),
         log_x: true,
@@ -347,12 +481,11 @@ fn figures<M, N>(
         l if l.starts_with("fc") => "l2 SVM",
         _ => "final",
     };
-    let all: Vec<(&str, &[(usize, Vec<f64>)])> = conv
+    let labels = conv
         .iter()
-        .map(|t| (t.label.as_str(), t.history.as_slice()))
-        .chain(fc.iter().map(|t| (t.label.as_str(), t.history.as_slice())))
-        .collect();
-    for (label, history) in all {
+        .map(|t| t.label.as_str())
+        .chain(fc.iter().map(|t| t.label.as_str()));
+    for label in labels {
         let against_final = limit_name(label) == "final";
         let key = match label {
             "conv-L2" => "cos_optimum",
@@ -368,10 +501,16 @@ fn figures<M, N>(
         if against_final {
             points.pop(); // the last point is the limit itself
         }
-        gap.series.push(Series::line(format!("{label} vs {}", limit_name(label)), points));
+        gap.series.push(Series::line(
+            format!("{label} vs {}", limit_name(label)),
+            points,
+        ));
         let m = ctx.recorder.series(label, "margin_own");
-        if let (Some(&(_, last)), false) = (m.last(), history.is_empty()) {
-            margin.series.push(Series::line(label, m.iter().map(|&(s, v)| (s, v / last)).collect()));
+        if let Some(&(_, last)) = m.last() {
+            margin.series.push(Series::line(
+                label,
+                m.iter().map(|&(s, v)| (s, v / last)).collect(),
+            ));
         }
     }
     let convergence = "figures/convergence.svg";

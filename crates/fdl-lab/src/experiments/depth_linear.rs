@@ -2,7 +2,10 @@
 //! every depth, each layer becoming rank one and aligned with its neighbours (Gunasekar et al.
 //! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
 
-use super::implicit_bias::{Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive, train_config, train_linear};
+use super::implicit_bias::{
+    Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive,
+    train_config, train_linear,
+};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
@@ -108,16 +111,27 @@ fn alignment(model: &DeepLinear) -> Vec<(&'static str, f64)> {
     let tops: Vec<_> = layer_matrices(model)
         .iter()
         .map(|m| {
-            let flat: Vec<f64> = (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect();
+            let flat: Vec<f64> = (0..m.nrows())
+                .flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)]))
+                .collect();
             top_singular(&flat, m.nrows(), m.ncols())
         })
         .collect();
     if tops.len() < 2 {
         return Vec::new();
     }
-    let rank_one = tops.iter().map(|t| t.sigma / t.frobenius).fold(f64::INFINITY, f64::min);
-    let adjacent = tops.windows(2).map(|w| fdl_analysis::dot(&w[0].right, &w[1].left).abs()).fold(f64::INFINITY, f64::min);
-    vec![("rank_one_ratio_min", rank_one), ("adjacent_alignment_min", adjacent)]
+    let rank_one = tops
+        .iter()
+        .map(|t| t.sigma / t.frobenius)
+        .fold(f64::INFINITY, f64::min);
+    let adjacent = tops
+        .windows(2)
+        .map(|w| fdl_analysis::dot(&w[0].right, &w[1].left).abs())
+        .fold(f64::INFINITY, f64::min);
+    vec![
+        ("rank_one_ratio_min", rank_one),
+        ("adjacent_alignment_min", adjacent),
+    ]
 }
 
 /// `W_{k+1} W_{k+1}^T - W_k^T W_k` for every adjacent pair (conserved by gradient flow; with
@@ -150,32 +164,64 @@ impl ExperimentSpec for DepthLinear {
         let setup = linear_data(ctx, config.n, config.dim)?;
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
-        let train = train_config(config.loss, config.step_rule, config.step_size, config.step_size_final, config.steps);
+        let train = train_config(
+            config.loss,
+            config.step_rule,
+            config.step_size,
+            config.step_size_final,
+            config.steps,
+        );
         let small = TrainConfig {
             loss: config.loss,
             step_rule: StepRule::constant(StepRuleKind::Fixed, config.conservation_step_size),
             steps: config.conservation_steps,
         };
-        ctx.set_total_steps(((config.steps + config.conservation_steps) * config.depths.len()) as u64);
+        ctx.set_total_steps(
+            ((config.steps + config.conservation_steps) * config.depths.len()) as u64,
+        );
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
         let mut report = Report::new(Self::NAME, Self::CLAIM);
         report.headline("l2_svm_margin", svm.margin);
         let mut trained: Vec<Trained<DeepLinear>> = Vec::new();
         for &depth in &config.depths {
-            let model = DeepLinearConfig { input_dim: d, depth, width: config.width, init_std: config.init_std }
-                .init(&mut rng, &ctx.device);
+            let model = DeepLinearConfig {
+                input_dim: d,
+                depth,
+                width: config.width,
+                init_std: config.init_std,
+            }
+            .init(&mut rng, &ctx.device);
             let initial = model.clone();
             let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);
-            let yard = Yardstick { reference: Some(&svm.beta), own_margin: &own };
+            let yard = Yardstick {
+                reference: Some(&svm.beta),
+                own_margin: &own,
+            };
             let label = format!("fc-L{depth}");
             let t = train_linear(ctx, &label, model, &setup, &train, &yard, &alignment)?;
             let cos = cosine(&t.beta, &svm.beta);
-            report.check(Check::new(format!("{label} cos(beta, l2 SVM)"), cos, Comparison::AtLeast, COS_SVM, "every depth gives the l2 max margin"));
+            report.check(Check::new(
+                format!("{label} cos(beta, l2 SVM)"),
+                cos,
+                Comparison::AtLeast,
+                COS_SVM,
+                "every depth gives the l2 max margin",
+            ));
             let mut head = json!({ "cos_l2_svm": cos, "normalized_margin_l2": normalized_margin_l2(&setup.z, &t.beta) });
             for (name, value) in alignment(&t.model) {
                 head[name] = json!(value);
-                let what = if name == "rank_one_ratio_min" { "min_k ||W_k||_2/||W_k||_F" } else { "min_k |<v_k, u_k+1>|" };
-                report.check(Check::new(format!("{label} {what}"), value, Comparison::AtLeast, ALIGNMENT, "layers become rank one and align"));
+                let what = if name == "rank_one_ratio_min" {
+                    "min_k ||W_k||_2/||W_k||_F"
+                } else {
+                    "min_k |<v_k, u_k+1>|"
+                };
+                report.check(Check::new(
+                    format!("{label} {what}"),
+                    value,
+                    Comparison::AtLeast,
+                    ALIGNMENT,
+                    "layers become rank one and align",
+                ));
             }
             if depth >= 2 {
                 let (drift, moved) = conservation(ctx, &label, initial, &setup.batch, &small)?;
@@ -193,7 +239,10 @@ impl ExperimentSpec for DepthLinear {
             trained.push(t);
         }
         ctx.finish_progress();
-        let mut rows: Vec<(String, Vec<f64>)> = trained.iter().map(|t| (t.label.clone(), t.beta.clone())).collect();
+        let mut rows: Vec<(String, Vec<f64>)> = trained
+            .iter()
+            .map(|t| (t.label.clone(), t.beta.clone()))
+            .collect();
         rows.push(("ref-l2-svm".into(), svm.beta.clone()));
         ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
         report.figures = figures(ctx, &trained)?;
@@ -215,14 +264,21 @@ fn conservation(
     let progress = ctx.progress().clone();
     trainer
         .run(batch, config, &[], |_| Ok(()), |_| progress.inc(1))
-        .map_err(|source| LabError::Train { variant: format!("{label} (small steps)"), source })?;
+        .map_err(|source| LabError::Train {
+            variant: format!("{label} (small steps)"),
+            source,
+        })?;
     let after = layer_matrices(trainer.model());
     let drift = balance(&before)
         .iter()
         .zip(balance(&after))
         .map(|((b0, _), (b1, scale))| (b1 - b0).norm_l2() / scale)
         .fold(0.0, f64::max);
-    let moved = before.iter().zip(&after).map(|(a, b)| (b - a).norm_l2() / a.norm_l2()).fold(0.0, f64::max);
+    let moved = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (b - a).norm_l2() / a.norm_l2())
+        .fold(0.0, f64::max);
     Ok((drift, moved))
 }
 
@@ -247,10 +303,20 @@ fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<Stri
     };
     for t in trained {
         let cos = ctx.recorder.series(&t.label, "cos_ref");
-        gap.series.push(Series::line(&t.label, cos.into_iter().map(|(s, c)| (s, (1.0 - c).max(1e-16))).collect()));
+        gap.series.push(Series::line(
+            &t.label,
+            cos.into_iter()
+                .map(|(s, c)| (s, (1.0 - c).max(1e-16)))
+                .collect(),
+        ));
         let r = ctx.recorder.series(&t.label, "rank_one_ratio_min");
         if !r.is_empty() {
-            rank.series.push(Series::line(&t.label, r.into_iter().map(|(s, v)| (s, (1.0 - v).max(1e-16))).collect()));
+            rank.series.push(Series::line(
+                &t.label,
+                r.into_iter()
+                    .map(|(s, v)| (s, (1.0 - v).max(1e-16)))
+                    .collect(),
+            ));
         }
     }
     let name = "figures/alignment.svg";

@@ -27,29 +27,58 @@ impl LinearData {
 
 /// The `--data` file if given, else `n` Gaussian points in R^dim with random labels; written to
 /// `dataset.csv` in the run folder.
-pub(crate) fn linear_data(ctx: &mut RunContext, n: usize, dim: usize) -> Result<LinearData, LabError> {
+pub(crate) fn linear_data(
+    ctx: &mut RunContext,
+    n: usize,
+    dim: usize,
+) -> Result<LinearData, LabError> {
     let data = match ctx.data.clone() {
         Some(d) => d,
         None => gaussian_random_labels(n, dim, &mut rng_from_seed(ctx.seed)),
     };
     data.require_binary_labels()?;
     if data.dim() < 2 {
-        return Err(DataError::Invalid(format!("the data have D = {} features; D >= 2 is required", data.dim())).into());
+        return Err(DataError::Invalid(format!(
+            "the data have D = {} features; D >= 2 is required",
+            data.dim()
+        ))
+        .into());
     }
     let mut csv = Vec::new();
-    write_csv(&data, &mut csv).map_err(|e| LabError::Io { path: "dataset.csv".into(), source: std::io::Error::other(e) })?;
+    write_csv(&data, &mut csv).map_err(|e| LabError::Io {
+        path: "dataset.csv".into(),
+        source: std::io::Error::other(e),
+    })?;
     ctx.folder.write("dataset.csv", csv)?;
     let batch = Batch {
         x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
         y: tensor1_from_host(data.y(), &ctx.device),
     };
-    Ok(LinearData { z: data.signed_rows(), data, batch })
+    Ok(LinearData {
+        z: data.signed_rows(),
+        data,
+        batch,
+    })
 }
 
 /// The loss and step rule keys shared by the implicit-bias configs.
-pub(crate) fn train_config(loss: Loss, rule: StepRuleKind, size: f64, final_size: f64, steps: usize) -> TrainConfig {
+pub(crate) fn train_config(
+    loss: Loss,
+    rule: StepRuleKind,
+    size: f64,
+    final_size: f64,
+    steps: usize,
+) -> TrainConfig {
     let final_size = (final_size != size).then_some(final_size);
-    TrainConfig { loss, step_rule: StepRule { kind: rule, size, final_size }, steps }
+    TrainConfig {
+        loss,
+        step_rule: StepRule {
+            kind: rule,
+            size,
+            final_size,
+        },
+        steps,
+    }
 }
 
 /// A trained variant: its final predictor and its predictors at the probe steps.
@@ -108,7 +137,9 @@ pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
                     }
                     values.extend(extra(p.model));
                     for (metric, value) in values {
-                        recorder.record(label, p.step, metric, value).map_err(|e| e.to_string())?;
+                        recorder
+                            .record(label, p.step, metric, value)
+                            .map_err(|e| e.to_string())?;
                     }
                     recorder.flush().map_err(|e| e.to_string())?;
                     history.push((p.step, beta));
@@ -116,19 +147,41 @@ pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
                 },
                 |_| progress.inc(1),
             )
-            .map_err(|source| LabError::Train { variant: label.to_string(), source })?;
+            .map_err(|source| LabError::Train {
+                variant: label.to_string(),
+                source,
+            })?;
         let model = trainer.model().clone();
         let beta = to_host(model.effective_predictor());
         for (step, b) in &history {
-            ctx.recorder.record(label, *step, "cos_final", cosine(b, &beta))?;
+            ctx.recorder
+                .record(label, *step, "cos_final", cosine(b, &beta))?;
         }
-        Ok(Trained { label: label.to_string(), beta, history, model })
+        Ok(Trained {
+            label: label.to_string(),
+            beta,
+            history,
+            model,
+        })
     })
 }
 
 /// `Err` unless `value >= min`.
-pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(key: &'static str, value: T, min: T, allowed: &'static str) -> Result<(), ConfigError> {
-    if value >= min { Ok(()) } else { Err(ConfigError::OutOfRange { key, value: value.to_string(), allowed }) }
+pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    min: T,
+    allowed: &'static str,
+) -> Result<(), ConfigError> {
+    if value >= min {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            key,
+            value: value.to_string(),
+            allowed,
+        })
+    }
 }
 
 /// `Err` unless `value` is finite and positive.
@@ -136,16 +189,28 @@ pub(crate) fn require_positive(key: &'static str, value: f64) -> Result<(), Conf
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange { key, value: value.to_string(), allowed: "must be a positive number" })
+        Err(ConfigError::OutOfRange {
+            key,
+            value: value.to_string(),
+            allowed: "must be a positive number",
+        })
     }
 }
 
 /// `Err` unless the list is non-empty and every depth is in 1..=16.
-pub(crate) fn require_depths(key: &'static str, depths: &[usize], allow_empty: bool) -> Result<(), ConfigError> {
+pub(crate) fn require_depths(
+    key: &'static str,
+    depths: &[usize],
+    allow_empty: bool,
+) -> Result<(), ConfigError> {
     let ok = (allow_empty || !depths.is_empty()) && depths.iter().all(|d| (1..=16).contains(d));
     if ok {
         Ok(())
     } else {
-        Err(ConfigError::OutOfRange { key, value: format!("{depths:?}"), allowed: "a list of depths, each between 1 and 16" })
+        Err(ConfigError::OutOfRange {
+            key,
+            value: format!("{depths:?}"),
+            allowed: "a list of depths, each between 1 and 16",
+        })
     }
 }
