@@ -1,1 +1,65 @@
-fn main() {}
+//! One full-batch training step of a depth-L linear conv net, f64, next to the peer workload
+//! `depth-conv` (W3) of shared/bench: N = 8, x ~ N(0, I), y = +-1, w_l ~ N(0, I/D),
+//! theta <- theta - 0.02 g / ||g|| (global norm) on the exponential loss.
+//!
+//! Each iteration runs 100 steps through the same `Trainer` the experiments use (forward,
+//! stable softmax weights, backward, global norms, update); divan's throughput column is steps
+//! per second, and time / 100 is the cost of one step.
+
+use burn::tensor::{Device, FloatDType};
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use fdl_data::{gaussian_random_labels, rng_from_seed};
+use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
+use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer};
+use std::sync::OnceLock;
+
+const N: usize = 8;
+const STEPS: usize = 100;
+
+fn main() {
+    divan::main();
+}
+
+fn device() -> Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            let mut d = Device::flex();
+            d.configure(FloatDType::F64).expect("f64 on flex");
+            d.autodiff()
+        })
+        .clone()
+}
+
+fn setup(dim: usize, depth: usize) -> (Trainer<LinearConv>, Batch) {
+    let device = device();
+    let data = gaussian_random_labels(N, dim, &mut rng_from_seed(0));
+    let batch = Batch {
+        x: tensor2_from_host(data.x(), N, dim, &device),
+        y: tensor1_from_host(data.y(), &device),
+    };
+    let init_std = 1.0 / (dim as f64).sqrt();
+    let model = LinearConvConfig {
+        input_dim: dim,
+        depth,
+        init_std,
+    }
+    .init(&mut rng_from_seed(1), &device);
+    (Trainer::scaled(model), batch)
+}
+
+#[divan::bench(consts = [16, 64], args = [1, 2, 3, 4])]
+fn depth_conv_100_steps<const D: usize>(bencher: Bencher, depth: usize) {
+    let (mut trainer, batch) = setup(D, depth);
+    let config = TrainConfig {
+        loss: Loss::Exponential,
+        step_rule: StepRule::constant(StepRuleKind::FixedLength, 0.02),
+        steps: STEPS,
+    };
+    bencher.counter(ItemsCount::new(STEPS)).bench_local(|| {
+        trainer
+            .run(&batch, &config, &[], |_| Ok(()), |_| {})
+            .expect("finite");
+    });
+}

@@ -203,5 +203,8 @@ mod tests {
         r.check(Check::new("b", f64::NAN, Comparison::AtMost, 1.0, ""));
         assert!(!r.passed);
         assert!(r.table().contains("FAIL"));
+        assert_eq!(fmt_num(0.999_999_98), "0.99999998");
+        assert_eq!(fmt_num(1.0), "1");
+        assert_eq!(fmt_num(1.5e-5), "1.500e-5");
     }
 }

@@ -131,6 +131,7 @@ impl ExperimentSpec for DepthConv {
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
         let socp = fourier_l1_max_margin(&setup.z, d)?;
+        tracing::debug!(target: "fdl", svm_margin = svm.margin, fourier_l1_margin = socp.margin, "references solved");
         let train = train_config(
             config.loss,
             config.step_rule,

@@ -153,6 +153,7 @@ pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
             })?;
         let model = trainer.model().clone();
         let beta = to_host(model.effective_predictor());
+        tracing::debug!(target: "fdl", variant = label, ln_norm = trainer.ln_scale(), "trained");
         for (step, b) in &history {
             ctx.recorder
                 .record(label, *step, "cos_final", cosine(b, &beta))?;

@@ -1,0 +1,39 @@
+# fdl recipes. Get just with `cargo install just --locked`; every recipe is a plain cargo
+# command you can also type yourself.
+
+# Reproduce an experiment with its defaults: `just reproduce depth-conv --quick`
+reproduce name="depth-conv" *args:
+    cargo run --release -- reproduce {{name}} {{args}}
+
+# List the experiments
+list:
+    cargo run --release -- list
+
+# The test suite (what CI runs, with fmt and clippy)
+test:
+    cargo test --release --workspace
+
+# Formatting and lints, warnings denied
+lint:
+    cargo fmt --all --check
+    cargo clippy --release --workspace --all-targets -- -D warnings
+
+# Everything CI runs
+ci:
+    bash .ci/run
+
+# Benchmarks of the hot paths (divan): one depth-conv training step, L = 1..4, D = 16 and 64, f64
+bench:
+    cargo bench --bench depth_conv_step
+
+# The peer numbers on this machine, side by side: JAX for the depth-conv workload (W3)
+bench-peer workload="depth-conv":
+    bash scripts/peer-bench.sh {{workload}}
+
+# The end-to-end depth-conv test on wgpu (software Vulkan without a GPU; ~45 min first build)
+test-wgpu:
+    bash scripts/test-wgpu.sh
+
+# A 10^6-step depth-conv run: no NaN or Inf however large the parameter norm grows (~6 min)
+soak:
+    cargo run --release -- reproduce depth-conv --set steps=1000000 --set fc_depths=[] --out runs/depth-conv-soak

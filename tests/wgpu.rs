@@ -1,0 +1,31 @@
+//! The experiment code unchanged on the wgpu backend (a GPU, or software Vulkan via lavapipe).
+//! Built only with `--features wgpu`; run with `just test-wgpu`.
+#![cfg(feature = "wgpu")]
+
+mod common;
+use common::*;
+
+#[test]
+fn depth_conv_quick_passes_on_wgpu() {
+    let (out, dir) = fdl(
+        "wgpu",
+        &[
+            "reproduce",
+            "depth-conv",
+            "--quick",
+            "--device",
+            "wgpu",
+            "--out",
+            "run",
+        ],
+    );
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let report = report(&dir.join("run"));
+    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    let manifest = std::fs::read_to_string(dir.join("run/manifest.json")).unwrap();
+    assert!(manifest.contains("\"device\": \"wgpu\""));
+}
