@@ -181,11 +181,15 @@ impl Report {
 
 /// Compact number formatting for tables.
 pub fn fmt_num(v: f64) -> String {
+    let trim = |s: String| s.trim_end_matches('0').trim_end_matches('.').to_string();
     if v == 0.0 || (1e-3..1e4).contains(&v.abs()) {
-        format!("{v:.6}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        let short = trim(format!("{v:.6}"));
+        // A cosine of 0.99999998 is not 1: show the digits that differ.
+        if (short == "1" || short == "-1") && v.abs() != 1.0 {
+            trim(format!("{v:.10}"))
+        } else {
+            short
+        }
     } else {
         format!("{v:.3e}")
     }
