@@ -3,10 +3,12 @@
 mod conic;
 mod fourier_l1;
 mod l2;
+mod lp_norm;
 mod nnls;
 
 pub use fourier_l1::{fourier_l1_max_margin, fourier_l1_nearest_optimum};
 pub use l2::l2_max_margin;
+pub use lp_norm::{lp_max_margin, lp_norm};
 pub(crate) use nnls::nonnegative_least_squares;
 
 /// Why a reference solution could not be computed.
