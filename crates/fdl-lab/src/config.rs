@@ -95,6 +95,31 @@ pub fn from_table<C: DeserializeOwned>(table: Table) -> Result<C, ConfigError> {
     })
 }
 
+/// Like [`from_table`], but when serde cannot say which key is wrong (it cannot inside
+/// `#[serde(flatten)]` structs), finds it by substituting the given keys one at a time into
+/// `defaults`.
+pub fn from_table_naming_keys<C: DeserializeOwned>(
+    table: Table,
+    defaults: &Table,
+) -> Result<C, ConfigError> {
+    match from_table::<C>(table.clone()) {
+        Err(ConfigError::BadValue { key, message }) if key == "?" => {
+            for (k, v) in &table {
+                let mut probe = defaults.clone();
+                probe.insert(k.clone(), v.clone());
+                if let Err(ConfigError::BadValue { message, .. }) = from_table::<C>(probe) {
+                    return Err(ConfigError::BadValue {
+                        key: k.clone(),
+                        message,
+                    });
+                }
+            }
+            Err(ConfigError::BadValue { key, message })
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +182,29 @@ mod tests {
         let (k, v) = parse_set("steps=abc").unwrap();
         l.set(&k, v).unwrap();
         let err = from_table::<Demo>(l.table).unwrap_err().to_string();
+        assert!(err.starts_with("config key `steps`"), "{err}");
+    }
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    struct Outer {
+        #[serde(flatten)]
+        inner: Inner,
+        depth: usize,
+    }
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    struct Inner {
+        steps: usize,
+    }
+
+    #[test]
+    fn a_bad_value_inside_a_flattened_struct_still_names_its_key() {
+        let defaults = to_table(&Outer::default());
+        let mut table = defaults.clone();
+        table.insert("steps".into(), Value::String("many".into()));
+        let err = from_table_naming_keys::<Outer>(table, &defaults)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("config key `steps`"), "{err}");
     }
 

@@ -1,6 +1,6 @@
 //! The experiment trait, its type-erased form for the registry, and the context a run gets.
 
-use crate::config::{from_table, to_table};
+use crate::config::{from_table_naming_keys, to_table};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::recorder::Recorder;
@@ -156,10 +156,10 @@ impl<E: ExperimentSpec> Experiment for Registered<E> {
         E::quick()
     }
     fn validate(&self, table: &Table) -> Result<(), ConfigError> {
-        from_table::<E::Config>(table.clone())?.validate()
+        from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
     }
     fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let config: E::Config = from_table(table)?;
+        let config: E::Config = from_table_naming_keys(table, &self.defaults())?;
         config.validate()?;
         E::run(config, ctx)
     }

@@ -3,8 +3,8 @@
 //! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
 
 use super::implicit_bias::{
-    LinearData, Trained, Yardstick, linear_data, require_at_least, require_depths,
-    require_positive, train_config, train_linear,
+    LinearData, LinearTraining, Trained, Yardstick, linear_data, require_at_least, require_depths,
+    require_positive, train_linear,
 };
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
@@ -18,37 +18,22 @@ use fdl_analysis::{
 };
 use fdl_data::rng_from_seed;
 use fdl_models::{DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig};
-use fdl_optim::{Loss, StepRuleKind, TrainConfig};
+use fdl_optim::TrainConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Configuration of depth-conv; the defaults reproduce the lecture's figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DepthConvConfig {
-    /// Number of points N (ignored with `--data`).
-    pub n: usize,
-    /// Signal length D (ignored with `--data`).
-    pub dim: usize,
+    /// Data, initialisation, loss and step rule.
+    #[serde(flatten)]
+    pub training: LinearTraining,
     /// Depths L of the convolutional nets.
     pub depths: Vec<usize>,
     /// Depths of the fully connected nets trained on the same data (may be empty).
     pub fc_depths: Vec<usize>,
     /// Hidden width of the fully connected nets.
     pub fc_width: usize,
-    /// Standard deviation of the Gaussian initial weights.
-    pub init_std: f64,
-    /// Loss on the margins.
-    pub loss: Loss,
-    /// Step rule.
-    pub step_rule: StepRuleKind,
-    /// Step size (c for relative steps).
-    pub step_size: f64,
-    /// Step size at the last step; annealed geometrically over the second half (equal to
-    /// `step_size` to keep it constant).
-    pub step_size_final: f64,
-    /// Number of steps per variant.
-    pub steps: usize,
     /// Fourier coefficients above this fraction of the largest count as non-zero.
     pub support_threshold: f64,
     /// Constraints within this relative distance of the smallest margin count as active (KKT).
@@ -58,17 +43,10 @@ pub struct DepthConvConfig {
 impl Default for DepthConvConfig {
     fn default() -> Self {
         Self {
-            n: 5,
-            dim: 16,
+            training: LinearTraining::default(),
             depths: vec![1, 2, 3, 4],
             fc_depths: vec![1, 2, 3, 4],
             fc_width: 16,
-            init_std: 0.1,
-            loss: Loss::Exponential,
-            step_rule: StepRuleKind::Relative,
-            step_size: 0.01,
-            step_size_final: 1e-4,
-            steps: 20_000,
             support_threshold: 1e-3,
             active_tolerance: 1e-2,
         }
@@ -77,15 +55,10 @@ impl Default for DepthConvConfig {
 
 impl Validate for DepthConvConfig {
     fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("dim", self.dim, 2, "D >= 2")?;
+        self.training.validate()?;
         require_depths("depths", &self.depths, false)?;
         require_depths("fc_depths", &self.fc_depths, true)?;
         require_at_least("fc_width", self.fc_width, 1, "at least 1")?;
-        require_positive("init_std", self.init_std)?;
-        require_positive("step_size", self.step_size)?;
-        require_positive("step_size_final", self.step_size_final)?;
-        require_at_least("steps", self.steps, 1, "at least 1 step")?;
         require_positive("support_threshold", self.support_threshold)?;
         require_positive("active_tolerance", self.active_tolerance)
     }
@@ -127,19 +100,15 @@ impl ExperimentSpec for DepthConv {
     }
 
     fn run(config: DepthConvConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let setup = linear_data(ctx, config.n, config.dim)?;
+        let setup = linear_data(ctx, config.training.n, config.training.dim)?;
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
         let socp = fourier_l1_max_margin(&setup.z, d)?;
         tracing::debug!(target: "fdl", svm_margin = svm.margin, fourier_l1_margin = socp.margin, "references solved");
-        let train = train_config(
-            config.loss,
-            config.step_rule,
-            config.step_size,
-            config.step_size_final,
-            config.steps,
+        let train = config.training.train_config();
+        ctx.set_total_steps(
+            (config.training.steps * (config.depths.len() + config.fc_depths.len())) as u64,
         );
-        ctx.set_total_steps((config.steps * (config.depths.len() + config.fc_depths.len())) as u64);
 
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
         let mut conv = Vec::new();
@@ -147,7 +116,7 @@ impl ExperimentSpec for DepthConv {
             let model = LinearConvConfig {
                 input_dim: d,
                 depth,
-                init_std: config.init_std,
+                init_std: config.training.init_std,
             }
             .init(&mut rng, &ctx.device);
             let reference = match depth {
@@ -177,7 +146,7 @@ impl ExperimentSpec for DepthConv {
                 input_dim: d,
                 depth,
                 width: config.fc_width,
-                init_std: config.init_std,
+                init_std: config.training.init_std,
             }
             .init(&mut rng, &ctx.device);
             let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);

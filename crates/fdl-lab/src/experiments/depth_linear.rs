@@ -3,8 +3,8 @@
 //! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
 
 use super::implicit_bias::{
-    Trained, Yardstick, linear_data, require_at_least, require_depths, require_positive,
-    train_config, train_linear,
+    LinearTraining, Trained, Yardstick, linear_data, require_at_least, require_depths,
+    require_positive, train_linear,
 };
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
@@ -16,35 +16,20 @@ use faer::Mat;
 use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
 use fdl_data::rng_from_seed;
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
-use fdl_optim::{Loss, StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Configuration of depth-linear; the defaults reproduce the lecture's claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DepthLinearConfig {
-    /// Number of points N (ignored with `--data`).
-    pub n: usize,
-    /// Input dimension D (ignored with `--data`).
-    pub dim: usize,
+    /// Data, initialisation, loss and step rule.
+    #[serde(flatten)]
+    pub training: LinearTraining,
     /// Depths L.
     pub depths: Vec<usize>,
     /// Hidden width.
     pub width: usize,
-    /// Standard deviation of the Gaussian initial weights.
-    pub init_std: f64,
-    /// Loss on the margins.
-    pub loss: Loss,
-    /// Step rule.
-    pub step_rule: StepRuleKind,
-    /// Step size (c for relative steps).
-    pub step_size: f64,
-    /// Step size at the last step (annealed over the second half; equal to `step_size` to keep
-    /// it constant).
-    pub step_size_final: f64,
-    /// Number of steps per depth.
-    pub steps: usize,
     /// Steps of the small-step run that checks the conservation law.
     pub conservation_steps: usize,
     /// Fixed step size of that run.
@@ -54,16 +39,9 @@ pub struct DepthLinearConfig {
 impl Default for DepthLinearConfig {
     fn default() -> Self {
         Self {
-            n: 5,
-            dim: 16,
+            training: LinearTraining::default(),
             depths: vec![1, 2, 3, 4],
             width: 16,
-            init_std: 0.1,
-            loss: Loss::Exponential,
-            step_rule: StepRuleKind::Relative,
-            step_size: 0.01,
-            step_size_final: 1e-4,
-            steps: 20_000,
             conservation_steps: 8000,
             conservation_step_size: 2e-6,
         }
@@ -72,14 +50,9 @@ impl Default for DepthLinearConfig {
 
 impl Validate for DepthLinearConfig {
     fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("dim", self.dim, 2, "D >= 2")?;
+        self.training.validate()?;
         require_depths("depths", &self.depths, false)?;
         require_at_least("width", self.width, 1, "at least 1")?;
-        require_positive("init_std", self.init_std)?;
-        require_positive("step_size", self.step_size)?;
-        require_positive("step_size_final", self.step_size_final)?;
-        require_at_least("steps", self.steps, 1, "at least 1 step")?;
         require_positive("conservation_step_size", self.conservation_step_size)
     }
 }
@@ -161,23 +134,17 @@ impl ExperimentSpec for DepthLinear {
     }
 
     fn run(config: DepthLinearConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let setup = linear_data(ctx, config.n, config.dim)?;
+        let setup = linear_data(ctx, config.training.n, config.training.dim)?;
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
-        let train = train_config(
-            config.loss,
-            config.step_rule,
-            config.step_size,
-            config.step_size_final,
-            config.steps,
-        );
+        let train = config.training.train_config();
         let small = TrainConfig {
-            loss: config.loss,
+            loss: config.training.loss,
             step_rule: StepRule::constant(StepRuleKind::Fixed, config.conservation_step_size),
             steps: config.conservation_steps,
         };
         ctx.set_total_steps(
-            ((config.steps + config.conservation_steps) * config.depths.len()) as u64,
+            ((config.training.steps + config.conservation_steps) * config.depths.len()) as u64,
         );
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
         let mut report = Report::new(Self::NAME, Self::CLAIM);
@@ -188,7 +155,7 @@ impl ExperimentSpec for DepthLinear {
                 input_dim: d,
                 depth,
                 width: config.width,
-                init_std: config.init_std,
+                init_std: config.training.init_std,
             }
             .init(&mut rng, &ctx.device);
             let initial = model.clone();

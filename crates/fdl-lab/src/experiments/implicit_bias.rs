@@ -2,11 +2,12 @@
 //! training of one variant with log-spaced probes, and config validation helpers.
 
 use crate::error::{ConfigError, LabError};
-use crate::experiment::RunContext;
+use crate::experiment::{RunContext, Validate};
 use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, gaussian_random_labels, rng_from_seed, write_csv};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps};
+use serde::{Deserialize, Serialize};
 
 /// The training data of a linear-in-input experiment, on the host and on the device.
 pub(crate) struct LinearData {
@@ -61,23 +62,71 @@ pub(crate) fn linear_data(
     })
 }
 
-/// The loss and step rule keys shared by the implicit-bias configs.
-pub(crate) fn train_config(
-    loss: Loss,
-    rule: StepRuleKind,
-    size: f64,
-    final_size: f64,
-    steps: usize,
-) -> TrainConfig {
-    let final_size = (final_size != size).then_some(final_size);
-    TrainConfig {
-        loss,
-        step_rule: StepRule {
-            kind: rule,
-            size,
+/// Data and training keys shared by the implicit-bias experiments on linear-in-input models
+/// (flattened into each experiment's config, so they are plain top-level keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearTraining {
+    /// Number of points N (ignored with `--data`).
+    pub n: usize,
+    /// Input dimension D (ignored with `--data`).
+    pub dim: usize,
+    /// Standard deviation of the Gaussian initial weights.
+    pub init_std: f64,
+    /// Loss on the margins.
+    pub loss: Loss,
+    /// Step rule.
+    pub step_rule: StepRuleKind,
+    /// Step size (c for relative steps).
+    pub step_size: f64,
+    /// Step size at the last step, annealed geometrically over the second half of the run
+    /// (equal to `step_size` to keep it constant).
+    pub step_size_final: f64,
+    /// Number of steps per variant.
+    pub steps: usize,
+}
+
+impl Default for LinearTraining {
+    /// SCIENCE.md's depth experiments: D = 16, N = 5, init N(0, 0.1^2), exponential loss,
+    /// relative steps c = 0.01 (annealed to 1e-4 over the second half), 2 x 10^4 steps.
+    fn default() -> Self {
+        Self {
+            n: 5,
+            dim: 16,
+            init_std: 0.1,
+            loss: Loss::Exponential,
+            step_rule: StepRuleKind::Relative,
+            step_size: 0.01,
+            step_size_final: 1e-4,
+            steps: 20_000,
+        }
+    }
+}
+
+impl Validate for LinearTraining {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_at_least("n", self.n, 2, "at least 2 points")?;
+        require_at_least("dim", self.dim, 2, "D >= 2")?;
+        require_positive("init_std", self.init_std)?;
+        require_positive("step_size", self.step_size)?;
+        require_positive("step_size_final", self.step_size_final)?;
+        require_at_least("steps", self.steps, 1, "at least 1 step")
+    }
+}
+
+impl LinearTraining {
+    /// The loss, (annealed) step rule and length of a run.
+    pub fn train_config(&self) -> TrainConfig {
+        let final_size = (self.step_size_final != self.step_size).then_some(self.step_size_final);
+        let step_rule = StepRule {
+            kind: self.step_rule,
+            size: self.step_size,
             final_size,
-        },
-        steps,
+        };
+        TrainConfig {
+            loss: self.loss,
+            step_rule,
+            steps: self.steps,
+        }
     }
 }
 
