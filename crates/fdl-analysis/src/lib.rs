@@ -4,6 +4,8 @@
 //! model produced a predictor. Reference solutions are exact convex programs solved by Clarabel
 //! (an interior-point solver for QPs and second-order cone programs), never trained models.
 
+#![warn(missing_docs)]
+
 mod fourier;
 mod kkt;
 mod margin;

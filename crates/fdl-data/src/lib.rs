@@ -3,6 +3,8 @@
 //! Everything here is host-side `f64`: data are generated on the CPU from a seed so that every
 //! backend trains on the same numbers, and moved to a Burn device by the layers above.
 
+#![warn(missing_docs)]
+
 mod csv_io;
 mod dataset;
 mod error;

@@ -5,6 +5,8 @@
 //! flags, `--set`; validated) -> dataset -> models on the chosen device -> training loop with
 //! probes -> metrics.csv -> exact references -> checks -> figures and report -> exit code.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod device;

@@ -6,6 +6,8 @@
 //! their input expose the vector `beta` with `f(x) = <beta, x>` through [`LinearPredictor`].
 //! Adding an architecture means writing one module and implementing these traits.
 
+#![warn(missing_docs)]
+
 mod deep_linear;
 mod host;
 mod linear_conv;

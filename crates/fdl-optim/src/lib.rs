@@ -11,6 +11,8 @@
 //! surrogate `-sum_n w_n m_n` is back-propagated, so its gradient is the loss gradient divided
 //! by a known positive factor.
 
+#![warn(missing_docs)]
+
 mod error;
 mod loss;
 mod params;
