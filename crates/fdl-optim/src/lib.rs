@@ -17,6 +17,7 @@ mod error;
 mod loss;
 mod params;
 mod schedule;
+mod steepest;
 mod step_rule;
 mod train;
 
@@ -24,5 +25,6 @@ pub use error::TrainError;
 pub use loss::{Loss, LossState};
 pub use params::{ParamSums, param_sums, scale_params, update_params};
 pub use schedule::log_spaced_steps;
+pub use steepest::{SteepestDirection, dual_exponent, steepest_direction};
 pub use step_rule::{StepRule, StepRuleKind};
 pub use train::{Batch, Parameterization, Probe, TrainConfig, Trainer};
