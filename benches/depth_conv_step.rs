@@ -11,7 +11,7 @@ use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
-use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
 use std::sync::OnceLock;
 
 const N: usize = 8;
@@ -56,6 +56,7 @@ fn depth_conv_100_steps<const D: usize>(bencher: Bencher, depth: usize) {
         loss: Loss::Exponential,
         step_rule: StepRule::constant(StepRuleKind::FixedLength, 0.02),
         steps: STEPS,
+        geometry: LpGeometry::euclidean(),
     };
     bencher.counter(ItemsCount::new(STEPS)).bench_local(|| {
         trainer

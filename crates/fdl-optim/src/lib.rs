@@ -25,6 +25,9 @@ pub use error::TrainError;
 pub use loss::{Loss, LossState};
 pub use params::{ParamSums, param_sums, scale_params, update_params};
 pub use schedule::log_spaced_steps;
-pub use steepest::{SteepestDirection, dual_exponent, steepest_direction};
+pub use steepest::{
+    LpGeometry, NormScope, SteepestDirection, dual_exponent, param_lp_norm, steepest_direction,
+    steepest_steps,
+};
 pub use step_rule::{StepRule, StepRuleKind};
 pub use train::{Batch, Parameterization, Probe, TrainConfig, Trainer};

@@ -1,9 +1,50 @@
 //! The l_p steepest-descent direction (Gunasekar, Lee, Soudry, Srebro, ICML 2018):
 //! `u = argmax_{||u||_p <= 1} <g, u>`, with `<g, u> = ||g||_q`, `q = p / (p - 1)`.
 //!
-//! Host-side reference: `u_i = sign(g_i) (|g_i| / ||g||_q)^{q-1}`; p = 1 moves only the largest
-//! |g_i| (ties split evenly: greedy coordinate descent), p = inf is `sign(g)` (sign descent),
-//! p = 2 is `g / ||g||_2` (gradient descent).
+//! `u_i = sign(g_i) (|g_i| / ||g||_q)^{q-1}`; p = 1 moves only the largest |g_i| (ties split
+//! evenly: greedy coordinate descent), p = inf is `sign(g)` (sign descent), p = 2 is
+//! `g / ||g||_2` (gradient descent). [`steepest_direction`] is the host-side reference;
+//! [`steepest_steps`] does the same on any Burn module's gradients, over the whole parameter
+//! vector or per tensor, on the device.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Gradients, Tensor};
+use fdl_models::to_host;
+use serde::{Deserialize, Serialize};
+
+/// Where the l_p norm of steepest descent is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NormScope {
+    /// One norm over the whole parameter vector, all tensors together (the theory's setting).
+    Global,
+    /// Each parameter tensor is its own l_p ball (as per-tensor optimizers such as signSGD do).
+    PerTensor,
+}
+
+/// Steepest descent with respect to an l_p norm, p in [1, inf].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LpGeometry {
+    /// The norm's exponent; 2 is gradient descent.
+    pub p: f64,
+    /// Where the norm is taken.
+    pub scope: NormScope,
+}
+
+impl LpGeometry {
+    /// The l2 geometry over the whole parameter vector: plain gradient descent.
+    pub fn euclidean() -> Self {
+        Self {
+            p: 2.0,
+            scope: NormScope::Global,
+        }
+    }
+
+    /// True when steepest descent is plain gradient descent (the step is the gradient itself).
+    pub fn is_euclidean(&self) -> bool {
+        self.p == 2.0 && self.scope == NormScope::Global
+    }
+}
 
 /// The dual exponent `q = p / (p - 1)` (inf for p = 1, 1 for p = inf).
 pub fn dual_exponent(p: f64) -> f64 {
@@ -74,6 +115,183 @@ pub fn steepest_direction(g: &[f64], p: f64) -> SteepestDirection {
         .map(|&v| v.signum() * (v.abs() / dual_norm).powf(q - 1.0))
         .collect();
     SteepestDirection { unit, dual_norm }
+}
+
+/// Collects one `[1]`-shaped statistic per float parameter that has a gradient.
+struct Stats<'a, F> {
+    grads: &'a Gradients,
+    stat: F,
+    out: Vec<Tensor<1>>,
+}
+
+impl<F: FnMut(usize, Tensor<1>) -> Tensor<1>> ModuleVisitor for Stats<'_, F> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let n = g.shape().num_elements();
+            let i = self.out.len();
+            self.out.push((self.stat)(i, g.reshape([n])));
+        }
+    }
+}
+
+/// One statistic per gradient tensor, read back together.
+fn per_tensor<M: Module>(
+    model: &M,
+    grads: &Gradients,
+    stat: impl FnMut(usize, Tensor<1>) -> Tensor<1>,
+) -> Vec<f64> {
+    let mut v = Stats {
+        grads,
+        stat,
+        out: Vec::new(),
+    };
+    model.visit(&mut v);
+    if v.out.is_empty() {
+        Vec::new()
+    } else {
+        to_host(Tensor::cat(v.out, 0))
+    }
+}
+
+/// One `[1]`-shaped statistic per float parameter (of the parameters themselves).
+struct ParamStats<F> {
+    stat: F,
+    out: Vec<Tensor<1>>,
+}
+
+impl<F: FnMut(Tensor<1>) -> Tensor<1>> ModuleVisitor for ParamStats<F> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let t = param.val().inner();
+        let n = t.shape().num_elements();
+        self.out.push((self.stat)(t.reshape([n])));
+    }
+}
+
+fn param_stats<M: Module>(model: &M, stat: impl FnMut(Tensor<1>) -> Tensor<1>) -> Vec<f64> {
+    let mut v = ParamStats {
+        stat,
+        out: Vec::new(),
+    };
+    model.visit(&mut v);
+    if v.out.is_empty() {
+        Vec::new()
+    } else {
+        to_host(Tensor::cat(v.out, 0))
+    }
+}
+
+/// `||theta||_p` over every float parameter of `model`, p in [1, inf], without overflow.
+pub fn param_lp_norm<M: Module>(model: &M, p: f64) -> f64 {
+    let max = param_stats(model, |t| t.abs().max())
+        .into_iter()
+        .fold(0.0, f64::max);
+    if max == 0.0 || p.is_infinite() {
+        return max;
+    }
+    max * param_stats(model, |t| (t.abs() / max).powf_scalar(p).sum())
+        .iter()
+        .sum::<f64>()
+        .powf(1.0 / p)
+}
+
+/// Writes `step(i, g)` in place of the i-th gradient tensor.
+struct Replace<'a, F> {
+    grads: &'a mut Gradients,
+    step: F,
+    index: usize,
+}
+
+impl<F: FnMut(usize, Tensor<1>) -> Tensor<1>> ModuleVisitor for Replace<'_, F> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        if let Some(g) = tensor.grad(self.grads) {
+            let dims = g.dims();
+            let n = g.shape().num_elements();
+            let d = (self.step)(self.index, g.reshape([n])).reshape(dims);
+            tensor.grad_replace(self.grads, d);
+            self.index += 1;
+        }
+    }
+}
+
+/// Replaces every parameter gradient g in `grads` by the l_p steepest step `d = ||g||_q u`
+/// (`||u||_p = 1` over the scope, maximizing `<g, u>`; for p = 2 globally, d = g), and returns
+/// `||d||_p` over the whole parameter vector. Per tensor, each `d_T = ||g_T||_q u_T`, so
+/// `||d||_p = (sum_T ||g_T||_q^p)^{1/p}`. Stable for p near 1: ratios `|g| / max` are formed
+/// before any power.
+pub fn steepest_steps<M: Module>(model: &M, grads: &mut Gradients, geometry: LpGeometry) -> f64 {
+    let (p, q) = (geometry.p, dual_exponent(geometry.p));
+    let per = geometry.scope == NormScope::PerTensor;
+    let maxes = per_tensor(model, grads, |_, g| g.abs().max());
+    let global_max = maxes.iter().copied().fold(0.0, f64::max);
+    if global_max == 0.0 {
+        return 0.0;
+    }
+    let scale: Vec<f64> = maxes
+        .iter()
+        .map(|&m| if per { m } else { global_max })
+        .collect();
+    // Per tensor: its own dual norm ||g_T||_q, and the dual norm of its scope.
+    let own: Vec<f64>;
+    let scope: Vec<f64>;
+    // p = 1 only: the number of tied maxima in each tensor's scope.
+    let mut ties = vec![1.0; maxes.len()];
+    if q.is_infinite() {
+        let counts = per_tensor(model, grads, |i, g| {
+            g.abs().greater_equal_elem(scale[i]).float().sum()
+        });
+        let total: f64 = counts.iter().sum();
+        ties = counts
+            .iter()
+            .map(|&c| if per { c } else { total })
+            .collect();
+        own = maxes.clone();
+        scope = scale.clone();
+    } else if q == 1.0 {
+        own = per_tensor(model, grads, |_, g| g.abs().sum());
+        let total: f64 = own.iter().sum();
+        scope = own.iter().map(|&s| if per { s } else { total }).collect();
+    } else {
+        let ratios = per_tensor(model, grads, |i, g| {
+            (g.abs() / scale[i]).powf_scalar(q).sum()
+        });
+        own = ratios
+            .iter()
+            .zip(&scale)
+            .map(|(r, &m)| m * r.powf(1.0 / q))
+            .collect();
+        let total = global_max * ratios.iter().sum::<f64>().powf(1.0 / q);
+        scope = own.iter().map(|&d| if per { d } else { total }).collect();
+    }
+    let mut replace = Replace {
+        grads,
+        index: 0,
+        step: |i: usize, g: Tensor<1>| {
+            if q.is_infinite() {
+                // u = sign(g) 1[|g| = max] / ties, d = max u.
+                let mask = g.clone().abs().greater_equal_elem(scale[i]).float();
+                g.sign() * mask * (scale[i] / ties[i])
+            } else if q == 1.0 {
+                g.sign() * scope[i]
+            } else {
+                g.clone().sign() * (g.abs() / scope[i]).powf_scalar(q - 1.0) * scope[i]
+            }
+        },
+    };
+    model.visit(&mut replace);
+    if !per {
+        return scope[0];
+    }
+    let m = own.iter().copied().fold(0.0, f64::max);
+    if p.is_infinite() {
+        m
+    } else {
+        m * own
+            .iter()
+            .map(|d| (d / m).powf(p))
+            .sum::<f64>()
+            .powf(1.0 / p)
+    }
 }
 
 #[cfg(test)]

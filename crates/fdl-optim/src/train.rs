@@ -1,7 +1,10 @@
 //! The full-batch training loop with probes at chosen steps and a divergence guard.
 
 use crate::error::finite;
-use crate::{Loss, LossState, StepRule, TrainError, param_sums, scale_params, update_params};
+use crate::{
+    Loss, LossState, LpGeometry, StepRule, TrainError, param_lp_norm, param_sums, scale_params,
+    steepest_steps, update_params,
+};
 use burn::tensor::Tensor;
 use fdl_models::{Homogeneous, ScalarModel, to_host};
 
@@ -36,6 +39,8 @@ pub struct TrainConfig {
     pub step_rule: StepRule,
     /// Number of steps.
     pub steps: usize,
+    /// The norm of steepest descent (l2 over all parameters: gradient descent).
+    pub geometry: LpGeometry,
 }
 
 /// What a probe sees: the current point, its loss, and its margins.
@@ -151,7 +156,10 @@ impl<M: ScalarModel> Trainer<M> {
             }
 
             let weights = fdl_models::tensor1_from_host(&loss.weights, &unit.device());
-            let grads = (unit * weights).sum().neg().backward();
+            let mut grads = (unit * weights).sum().neg().backward();
+            // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
+            let step_norm = (!config.geometry.is_euclidean())
+                .then(|| steepest_steps(&self.model, &mut grads, config.geometry));
             let sums = param_sums(&self.model, Some(&grads));
             finite(step + 1, "gradient norm", sums.grad_sq)?;
             finite(step + 1, "parameter norm", sums.param_sq)?;
@@ -161,8 +169,13 @@ impl<M: ScalarModel> Trainer<M> {
             // theta-space quantities from phi-space ones: grad_theta = s^{L-1} grad_phi.
             let ln_s = self.ln_scale;
             let l = degree.unwrap_or(1) as f64;
-            let ln_g_theta = (l - 1.0) * ln_s + 0.5 * sums.grad_sq.ln();
-            let ln_theta = ln_s + 0.5 * sums.param_sq.ln();
+            // ||d||_p and ||theta||_p in theta-space from phi-space ones.
+            let (ln_d_phi, ln_phi) = match step_norm {
+                None => (0.5 * sums.grad_sq.ln(), 0.5 * sums.param_sq.ln()),
+                Some(d) => (d.ln(), param_lp_norm(&self.model, config.geometry.p).ln()),
+            };
+            let ln_g_theta = (l - 1.0) * ln_s + ln_d_phi;
+            let ln_theta = ln_s + ln_phi;
             let ln_k_theta = config.step_rule.ln_multiplier(
                 config.step_rule.size_at(step, config.steps),
                 ln_g_theta,

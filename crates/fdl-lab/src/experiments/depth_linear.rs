@@ -16,7 +16,7 @@ use faer::Mat;
 use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
 use fdl_data::rng_from_seed;
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
-use fdl_optim::{StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -142,6 +142,7 @@ impl ExperimentSpec for DepthLinear {
             loss: config.training.loss,
             step_rule: StepRule::constant(StepRuleKind::Fixed, config.conservation_step_size),
             steps: config.conservation_steps,
+            geometry: LpGeometry::euclidean(),
         };
         ctx.set_total_steps(
             ((config.training.steps + config.conservation_steps) * config.depths.len()) as u64,

@@ -6,7 +6,9 @@ use crate::experiment::{RunContext, Validate};
 use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, gaussian_random_labels, rng_from_seed, write_csv};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
-use fdl_optim::{Batch, Loss, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps};
+use fdl_optim::{
+    Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
+};
 use serde::{Deserialize, Serialize};
 
 /// The training data of a linear-in-input experiment, on the host and on the device.
@@ -126,6 +128,7 @@ impl LinearTraining {
             loss: self.loss,
             step_rule,
             steps: self.steps,
+            geometry: LpGeometry::euclidean(),
         }
     }
 }
