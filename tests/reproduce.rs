@@ -168,3 +168,38 @@ fn a_failed_check_exits_with_one_and_still_writes_the_report() {
     let report = report(&dir.join("run"));
     assert_eq!(report["passed"], false);
 }
+
+#[test]
+fn steepest_descent_quick_fills_the_margin_table_and_every_gap_is_closing() {
+    let (out, dir) = fdl(
+        "steepest",
+        &["reproduce", "steepest-descent", "--quick", "--out", "run"],
+    );
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let run = dir.join("run");
+    let report = report(&run);
+    let table = &report["headline"]["margin_table"];
+    assert_eq!(table["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(table["margins"][0].as_array().unwrap().len(), 5);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 10);
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    for label in ["lp-1", "lp-1.333", "lp-2", "lp-4", "lp-inf"] {
+        let gap = |step: usize| -> f64 {
+            let prefix = format!("{label},{step},gap,");
+            let line = metrics
+                .lines()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no {prefix}"));
+            line[prefix.len()..].parse().unwrap()
+        };
+        let (early, late) = (gap(2000), gap(20000));
+        assert!(late < 0.05, "{label}: gap {late} after 2e4 steps");
+        assert!(late < early, "{label}: gap not closing, {early} -> {late}");
+    }
+    assert!(run.join("figures/margin_gap.svg").is_file());
+}

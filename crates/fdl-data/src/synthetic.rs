@@ -25,6 +25,18 @@ pub fn gaussian_random_labels(n: usize, d: usize, rng: &mut impl Rng) -> Dataset
     Dataset::new(x, y, d).expect("generator produces a valid dataset")
 }
 
+/// `n` points x ~ N(0, I_d) labelled `y = sign(x_1 - x_2)` (the first two coordinates): the
+/// steepest-descent experiment's data (Gunasekar et al. 2018). Needs d >= 2.
+pub fn gaussian_difference_labels(n: usize, d: usize, rng: &mut impl Rng) -> Dataset {
+    assert!(d >= 2, "y = sign(x_1 - x_2) needs two coordinates");
+    let x: Vec<f64> = (0..n * d).map(|_| rng.sample(StandardNormal)).collect();
+    let y = x
+        .chunks(d)
+        .map(|r| if r[0] >= r[1] { 1.0 } else { -1.0 })
+        .collect();
+    Dataset::new(x, y, d).expect("generator produces a valid dataset")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +48,15 @@ mod tests {
         assert_eq!(a, b);
         let c = gaussian_random_labels(5, 16, &mut rng_from_seed(8));
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn difference_labels_follow_the_first_two_coordinates() {
+        let d = gaussian_difference_labels(30, 5, &mut rng_from_seed(2));
+        for n in 0..d.len() {
+            let r = d.row(n);
+            assert_eq!(d.y()[n], if r[0] >= r[1] { 1.0 } else { -1.0 });
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use fdl_analysis::{
     MaxMargin, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
     fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
 };
-use fdl_data::rng_from_seed;
+use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig};
 use fdl_optim::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,9 @@ impl ExperimentSpec for DepthConv {
     }
 
     fn run(config: DepthConvConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let setup = linear_data(ctx, config.training.n, config.training.dim)?;
+        let setup = linear_data(ctx, |rng| {
+            gaussian_random_labels(config.training.n, config.training.dim, rng)
+        })?;
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
         let socp = fourier_l1_max_margin(&setup.z, d)?;

@@ -14,7 +14,7 @@ use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
 use faer::Mat;
 use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
-use fdl_data::rng_from_seed;
+use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
 use fdl_optim::{LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
@@ -134,7 +134,9 @@ impl ExperimentSpec for DepthLinear {
     }
 
     fn run(config: DepthLinearConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let setup = linear_data(ctx, config.training.n, config.training.dim)?;
+        let setup = linear_data(ctx, |rng| {
+            gaussian_random_labels(config.training.n, config.training.dim, rng)
+        })?;
         let d = setup.dim();
         let svm = l2_max_margin(&setup.z, d)?;
         let train = config.training.train_config();

@@ -4,7 +4,7 @@
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{RunContext, Validate};
 use fdl_analysis::{cosine, normalized_margin_l2};
-use fdl_data::{DataError, Dataset, gaussian_random_labels, rng_from_seed, write_csv};
+use fdl_data::{DataError, Dataset, rng_from_seed, write_csv};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
@@ -28,16 +28,15 @@ impl LinearData {
     }
 }
 
-/// The `--data` file if given, else `n` Gaussian points in R^dim with random labels; written to
+/// The `--data` file if given, else `generate(rng)` from the run's seed; written to
 /// `dataset.csv` in the run folder.
 pub(crate) fn linear_data(
     ctx: &mut RunContext,
-    n: usize,
-    dim: usize,
+    generate: impl FnOnce(&mut rand_chacha::ChaCha8Rng) -> Dataset,
 ) -> Result<LinearData, LabError> {
     let data = match ctx.data.clone() {
         Some(d) => d,
-        None => gaussian_random_labels(n, dim, &mut rng_from_seed(ctx.seed)),
+        None => generate(&mut rng_from_seed(ctx.seed)),
     };
     data.require_binary_labels()?;
     if data.dim() < 2 {
