@@ -117,27 +117,33 @@ pub fn steepest_direction(g: &[f64], p: f64) -> SteepestDirection {
     SteepestDirection { unit, dual_norm }
 }
 
-/// Collects one `[1]`-shaped statistic per float parameter that has a gradient.
+/// One `[1]`-shaped statistic per float parameter: of its gradient in `grads` (parameters
+/// without one are skipped), or of the parameter itself when `grads` is `None`.
 struct Stats<'a, F> {
-    grads: &'a Gradients,
+    grads: Option<&'a Gradients>,
     stat: F,
     out: Vec<Tensor<1>>,
 }
 
 impl<F: FnMut(usize, Tensor<1>) -> Tensor<1>> ModuleVisitor for Stats<'_, F> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = param.val().grad(self.grads) {
-            let n = g.shape().num_elements();
-            let i = self.out.len();
-            self.out.push((self.stat)(i, g.reshape([n])));
-        }
+        let t = match self.grads {
+            Some(grads) => match param.val().grad(grads) {
+                Some(g) => g,
+                None => return,
+            },
+            None => param.val().inner(),
+        };
+        let n = t.shape().num_elements();
+        let i = self.out.len();
+        self.out.push((self.stat)(i, t.reshape([n])));
     }
 }
 
-/// One statistic per gradient tensor, read back together.
-fn per_tensor<M: Module>(
+/// The statistics of [`Stats`], read back together.
+fn stats<M: Module>(
     model: &M,
-    grads: &Gradients,
+    grads: Option<&Gradients>,
     stat: impl FnMut(usize, Tensor<1>) -> Tensor<1>,
 ) -> Vec<f64> {
     let mut v = Stats {
@@ -153,42 +159,24 @@ fn per_tensor<M: Module>(
     }
 }
 
-/// One `[1]`-shaped statistic per float parameter (of the parameters themselves).
-struct ParamStats<F> {
-    stat: F,
-    out: Vec<Tensor<1>>,
-}
-
-impl<F: FnMut(Tensor<1>) -> Tensor<1>> ModuleVisitor for ParamStats<F> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let t = param.val().inner();
-        let n = t.shape().num_elements();
-        self.out.push((self.stat)(t.reshape([n])));
-    }
-}
-
-fn param_stats<M: Module>(model: &M, stat: impl FnMut(Tensor<1>) -> Tensor<1>) -> Vec<f64> {
-    let mut v = ParamStats {
-        stat,
-        out: Vec::new(),
-    };
-    model.visit(&mut v);
-    if v.out.is_empty() {
-        Vec::new()
-    } else {
-        to_host(Tensor::cat(v.out, 0))
-    }
+/// One statistic per gradient tensor.
+fn per_tensor<M: Module>(
+    model: &M,
+    grads: &Gradients,
+    stat: impl FnMut(usize, Tensor<1>) -> Tensor<1>,
+) -> Vec<f64> {
+    stats(model, Some(grads), stat)
 }
 
 /// `||theta||_p` over every float parameter of `model`, p in [1, inf], without overflow.
 pub fn param_lp_norm<M: Module>(model: &M, p: f64) -> f64 {
-    let max = param_stats(model, |t| t.abs().max())
+    let max = stats(model, None, |_, t| t.abs().max())
         .into_iter()
         .fold(0.0, f64::max);
     if max == 0.0 || p.is_infinite() {
         return max;
     }
-    max * param_stats(model, |t| (t.abs() / max).powf_scalar(p).sum())
+    max * stats(model, None, |_, t| (t.abs() / max).powf_scalar(p).sum())
         .iter()
         .sum::<f64>()
         .powf(1.0 / p)
