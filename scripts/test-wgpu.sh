@@ -13,4 +13,6 @@ if ! ldconfig -p | grep -q libvulkan.so.1 || ! ls /usr/share/vulkan/icd.d/lvp_ic
     fi
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/wgpu}"
+# Mesa warns on every device start without a runtime dir; any writable folder will do.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo test --release --features wgpu --test wgpu -- --nocapture
