@@ -6,13 +6,13 @@
 //! stable softmax weights, backward, global norms, update); divan's throughput column is steps
 //! per second, and time / 100 is the cost of one step.
 
-use burn::tensor::{Device, FloatDType};
+use burn::tensor::Device;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
+use fdl_lab::device::{DType, DeviceKind, init_device};
 use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
-use std::sync::OnceLock;
 
 const N: usize = 8;
 const STEPS: usize = 100;
@@ -22,14 +22,7 @@ fn main() {
 }
 
 fn device() -> Device {
-    static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d = Device::flex();
-            d.configure(FloatDType::F64).expect("f64 on flex");
-            d.autodiff()
-        })
-        .clone()
+    init_device(DeviceKind::Flex, DType::F64).expect("f64 on flex")
 }
 
 fn setup(dim: usize, depth: usize) -> (Trainer<LinearConv>, Batch) {

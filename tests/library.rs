@@ -1,8 +1,8 @@
 //! Library-level properties that cut across crates: the shipped experiment files equal the
 //! built-in defaults, and long runs stay finite.
 
-use burn::tensor::{Device, FloatDType};
 use fdl_data::{gaussian_random_labels, rng_from_seed};
+use fdl_lab::device::{DType, DeviceKind, init_device};
 use fdl_models::{LinearConvConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
 
@@ -42,9 +42,7 @@ fn shipped_experiment_files_equal_the_built_in_defaults() {
 /// parameterization keeps every quantity finite.
 #[test]
 fn hundred_thousand_relative_steps_of_a_depth_four_conv_net_stay_finite() {
-    let mut device = Device::flex();
-    device.configure(FloatDType::F64).unwrap();
-    let device = device.autodiff();
+    let device = init_device(DeviceKind::Flex, DType::F64).expect("f64 on flex");
     let data = gaussian_random_labels(5, 16, &mut rng_from_seed(0));
     let batch = Batch {
         x: tensor2_from_host(data.x(), 5, 16, &device),

@@ -100,3 +100,17 @@ pub fn failing(report: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Runs `fdl` with `args` (which must write to `--out run`), requires exit 0 and every check of
+/// the report passing, and returns the output, the scratch folder and the report.
+pub fn run_passing(name: &str, args: &[&str]) -> (Output, PathBuf, serde_json::Value) {
+    let (out, dir) = fdl(name, args);
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let report = report(&dir.join("run"));
+    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    (out, dir, report)
+}
