@@ -42,11 +42,6 @@ impl RunFolder {
         &self.staging
     }
 
-    /// The final location.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// Writes one file into the staging folder.
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> Result<(), LabError> {
         let path = self.staging.join(name);
