@@ -12,7 +12,7 @@ use divan::counter::ItemsCount;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_lab::device::{DType, DeviceKind, init_device};
 use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
-use fdl_optim::{Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
 const N: usize = 8;
 const STEPS: usize = 100;
@@ -50,6 +50,7 @@ fn depth_conv_100_steps<const D: usize>(bencher: Bencher, depth: usize) {
         step_rule: StepRule::constant(StepRuleKind::FixedLength, 0.02),
         steps: STEPS,
         geometry: LpGeometry::euclidean(),
+        method: Method::Steepest,
     };
     bencher.counter(ItemsCount::new(STEPS)).bench_local(|| {
         trainer

@@ -4,7 +4,7 @@
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_lab::device::{DType, DeviceKind, init_device};
 use fdl_models::{LinearConvConfig, tensor1_from_host, tensor2_from_host};
-use fdl_optim::{Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
 #[test]
 fn shipped_experiment_files_equal_the_built_in_defaults() {
@@ -60,6 +60,7 @@ fn hundred_thousand_relative_steps_of_a_depth_four_conv_net_stay_finite() {
         step_rule: StepRule::constant(StepRuleKind::Relative, 0.01),
         steps: 100_000,
         geometry: LpGeometry::euclidean(),
+        method: Method::Steepest,
     };
     let mut last_margin = None;
     trainer

@@ -19,6 +19,9 @@ pub enum TrainError {
         /// The step at which it happened.
         step: usize,
     },
+    /// The configuration combines parts that do not go together.
+    #[error("unsupported training configuration: {0}")]
+    Unsupported(&'static str),
     /// A probe callback asked to stop.
     #[error("{0}")]
     Probe(String),

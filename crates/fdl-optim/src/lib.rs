@@ -15,6 +15,7 @@
 
 mod error;
 mod loss;
+mod method;
 mod params;
 mod schedule;
 mod steepest;
@@ -23,6 +24,7 @@ mod train;
 
 pub use error::TrainError;
 pub use loss::{Loss, LossState};
+pub use method::Method;
 pub use params::{ParamSums, param_sums, scale_params, update_params};
 pub use schedule::log_spaced_steps;
 pub use steepest::{

@@ -2,9 +2,10 @@
 
 use crate::error::finite;
 use crate::{
-    Loss, LossState, LpGeometry, StepRule, TrainError, param_lp_norm, param_sums, scale_params,
+    Loss, LossState, LpGeometry, Method, StepRule, TrainError, param_lp_norm, param_sums, scale_params,
     steepest_steps, update_params,
 };
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
 use fdl_models::{Homogeneous, ScalarModel, to_host};
 
@@ -41,6 +42,8 @@ pub struct TrainConfig {
     pub steps: usize,
     /// The norm of steepest descent (l2 over all parameters: gradient descent).
     pub geometry: LpGeometry,
+    /// Steepest descent, or one of Burn's stateful optimizers.
+    pub method: Method,
 }
 
 /// What a probe sees: the current point, its loss, and its margins.
@@ -121,6 +124,14 @@ impl<M: ScalarModel> Trainer<M> {
             Parameterization::Plain => None,
             Parameterization::Scaled { degree } => Some(degree),
         };
+        let scaled = degree.is_some();
+        if let Some(why) = config
+            .method
+            .incompatibility(&config.step_rule, &config.geometry, scaled)
+        {
+            return Err(TrainError::Unsupported(why));
+        }
+        let mut optimizer = config.method.burn_optimizer();
         let mut next_probe = probe_steps.iter().copied().peekable();
         for step in 0..=config.steps {
             let unit = self.model.forward(batch.x.clone()) * batch.y.clone();
@@ -155,6 +166,12 @@ impl<M: ScalarModel> Trainer<M> {
                 break;
             }
 
+            if let Some(optimizer) = optimizer.as_mut() {
+                let lr = config.step_rule.size_at(step, config.steps);
+                self.stateful_step(optimizer, lr, unit, &loss, step + 1)?;
+                on_step(step + 1);
+                continue;
+            }
             let weights = fdl_models::tensor1_from_host(&loss.weights, &unit.device());
             let mut grads = (unit * weights).sum().neg().backward();
             // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
@@ -200,6 +217,29 @@ impl<M: ScalarModel> Trainer<M> {
             self.model = update_params(self.model.clone(), &grads, kappa, rescale);
             on_step(step + 1);
         }
+        Ok(())
+    }
+}
+
+impl<M: ScalarModel> Trainer<M> {
+    /// One step of a Burn optimizer on the true gradient `-sum_n l'(m_n) grad m_n` (its state
+    /// accumulates gradients across steps, so they must not be rescaled per step).
+    fn stateful_step(
+        &mut self,
+        optimizer: &mut ModuleOptimizer,
+        lr: f64,
+        margins: Tensor<1>,
+        loss: &LossState,
+        step: usize,
+    ) -> Result<(), TrainError> {
+        let scale = finite(step, "largest loss derivative", loss.ln_max_weight.exp())?;
+        let weights: Vec<f64> = loss.weights.iter().map(|w| w * scale).collect();
+        let weights = fdl_models::tensor1_from_host(&weights, &margins.device());
+        let grads = (margins * weights).sum().neg().backward();
+        let sums = param_sums(&self.model, Some(&grads));
+        finite(step, "gradient norm", sums.grad_sq)?;
+        let grads = GradientsParams::from_grads(grads, &self.model);
+        self.model = optimizer.step(lr, self.model.clone(), grads);
         Ok(())
     }
 }

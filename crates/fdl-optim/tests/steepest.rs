@@ -201,6 +201,7 @@ fn sign_descent_with_a_global_norm_trains_a_relu_net() {
             p: f64::INFINITY,
             scope: NormScope::Global,
         },
+        method: Method::Steepest,
     };
     let mut first_loss = None;
     let mut last = (f64::NAN, f64::NAN);

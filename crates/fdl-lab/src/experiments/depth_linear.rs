@@ -16,7 +16,7 @@ use faer::Mat;
 use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
-use fdl_optim::{LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer};
+use fdl_optim::{LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -145,6 +145,7 @@ impl ExperimentSpec for DepthLinear {
             step_rule: StepRule::constant(StepRuleKind::Fixed, config.conservation_step_size),
             steps: config.conservation_steps,
             geometry: LpGeometry::euclidean(),
+            method: Method::Steepest,
         };
         ctx.set_total_steps(
             ((config.training.steps + config.conservation_steps) * config.depths.len()) as u64,

@@ -7,7 +7,7 @@ use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, rng_from_seed, write_csv};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{
-    Batch, Loss, LpGeometry, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
+    Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +128,7 @@ impl LinearTraining {
             step_rule,
             steps: self.steps,
             geometry: LpGeometry::euclidean(),
+            method: Method::Steepest,
         }
     }
 }

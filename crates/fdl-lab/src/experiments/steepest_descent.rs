@@ -13,7 +13,7 @@ use fdl_analysis::{MaxMargin, lp_max_margin, lp_norm, min_margin};
 use fdl_data::gaussian_difference_labels;
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
-    Loss, LpGeometry, NormScope, StepRule, StepRuleKind, TrainConfig, Trainer, dual_exponent,
+    Loss, LpGeometry, Method, NormScope, StepRule, StepRuleKind, TrainConfig, Trainer, dual_exponent,
     log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,7 @@ impl ExperimentSpec for SteepestDescent {
                     p,
                     scope: NormScope::Global,
                 },
+                method: Method::Steepest,
             };
             let model = DeepLinearConfig {
                 input_dim: d,
