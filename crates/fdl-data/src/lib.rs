@@ -13,4 +13,7 @@ mod synthetic;
 pub use csv_io::{read_csv, write_csv};
 pub use dataset::Dataset;
 pub use error::DataError;
-pub use synthetic::{gaussian_difference_labels, gaussian_random_labels, rng_from_seed};
+pub use synthetic::{
+    asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels, rng_from_seed,
+    soudry_2d,
+};

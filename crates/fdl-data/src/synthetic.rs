@@ -37,6 +37,58 @@ pub fn gaussian_difference_labels(n: usize, d: usize, rng: &mut impl Rng) -> Dat
     Dataset::new(x, y, d).expect("generator produces a valid dataset")
 }
 
+/// The 2-D data of Soudry et al. (2018, Fig. 1): support vectors (0.5, 1.5) and (1.5, 0.5) with
+/// label +1, their negatives with label -1, and `extra` random points off the margin (half per
+/// class), so that the l2 max-margin predictor is w = (0.5, 0.5).
+///
+/// An extra point is `+-(a (1, 1) + b (1, -1))` with a ~ U(1.25, 2.5) and b ~ U(-1.5, 1.5):
+/// its margin under (0.5, 0.5) is a >= 1.25 > 1.
+pub fn soudry_2d(extra: usize, rng: &mut impl Rng) -> Dataset {
+    let mut x = vec![0.5, 1.5, 1.5, 0.5, -0.5, -1.5, -1.5, -0.5];
+    let mut y = vec![1.0, 1.0, -1.0, -1.0];
+    for k in 0..extra {
+        let a = rng.random_range(1.25..2.5);
+        let b = rng.random_range(-1.5..1.5);
+        let label = if k % 2 == 0 { 1.0 } else { -1.0 };
+        x.extend([label * (a + b), label * (a - b)]);
+        y.push(label);
+    }
+    Dataset::new(x, y, 2).expect("generator produces a valid dataset")
+}
+
+/// `per_class` points of each label from two Gaussians with different means and spreads,
+/// N((1.5, 2.5), 0.8^2 I) for +1 and N((-2.5, -0.5), 0.6^2 I) for -1, redrawn until a line
+/// through the origin separates them: generic 2-D data with no symmetry.
+pub fn asymmetric_gaussian_2d(per_class: usize, rng: &mut impl Rng) -> Dataset {
+    let classes = [(1.0, [1.5, 2.5], 0.8), (-1.0, [-2.5, -0.5], 0.6)];
+    loop {
+        let mut x = Vec::with_capacity(4 * per_class);
+        let mut y = Vec::with_capacity(2 * per_class);
+        for (label, mean, std) in classes {
+            for _ in 0..per_class {
+                for m in mean {
+                    x.push(m + std * rng.sample::<f64, _>(StandardNormal));
+                }
+                y.push(label);
+            }
+        }
+        let data = Dataset::new(x, y, 2).expect("generator produces a valid dataset");
+        if separable_through_origin_2d(&data.signed_rows()) {
+            return data;
+        }
+    }
+}
+
+/// Whether 2-D rows `z_n = y_n x_n` all lie in one open half-plane: their angles leave a
+/// circular gap wider than pi.
+fn separable_through_origin_2d(z: &[f64]) -> bool {
+    let mut angles: Vec<f64> = z.chunks(2).map(|r| r[1].atan2(r[0])).collect();
+    angles.sort_by(f64::total_cmp);
+    let wrap = angles[0] + std::f64::consts::TAU - angles[angles.len() - 1];
+    let widest = angles.windows(2).map(|w| w[1] - w[0]).fold(wrap, f64::max);
+    widest > std::f64::consts::PI
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +109,34 @@ mod tests {
             let r = d.row(n);
             assert_eq!(d.y()[n], if r[0] >= r[1] { 1.0 } else { -1.0 });
         }
+    }
+
+    #[test]
+    fn soudry_points_keep_their_slack() {
+        let d = soudry_2d(12, &mut rng_from_seed(3));
+        assert_eq!(d.len(), 16);
+        let z = d.signed_rows();
+        // Margins under w = (0.5, 0.5): exactly 1 for the four support vectors, above 1.25 else.
+        for (n, r) in z.chunks(2).enumerate() {
+            let m = 0.5 * (r[0] + r[1]);
+            if n < 4 {
+                assert!((m - 1.0).abs() < 1e-15);
+            } else {
+                assert!(m >= 1.25, "row {n}: margin {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn asymmetric_data_are_separable_through_the_origin() {
+        for seed in 0..20 {
+            let d = asymmetric_gaussian_2d(8, &mut rng_from_seed(seed));
+            assert_eq!(d.len(), 16);
+            assert!(separable_through_origin_2d(&d.signed_rows()));
+        }
+        // Two opposite rows z and -z are not.
+        assert!(!separable_through_origin_2d(&[1.0, 0.0, -1.0, 0.0]));
+        assert!(separable_through_origin_2d(&[1.0, 0.0, 0.0, 1.0]));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Series {
     pub reference: bool,
     /// Draw point markers.
     pub markers: bool,
+    /// Join the points with a line (false: a scatter of markers).
+    pub joined: bool,
 }
 
 impl Series {
@@ -27,6 +29,16 @@ impl Series {
             points,
             reference: false,
             markers: false,
+            joined: true,
+        }
+    }
+
+    /// Points drawn as markers only (data).
+    pub fn scatter(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            markers: true,
+            joined: false,
+            ..Self::line(label, points)
         }
     }
 
@@ -37,6 +49,7 @@ impl Series {
             points,
             reference: true,
             markers: false,
+            joined: true,
         }
     }
 
@@ -154,28 +167,24 @@ where
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| e.to_string())?;
-    // References first, underneath the measured curves that should lie on them.
-    let order = panel
-        .series
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.reference)
-        .chain(
-            panel
-                .series
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !s.reference),
-        );
+    // References first, underneath the measured curves that should lie on them. Measured
+    // curves are coloured by their position among the measured ones, so the same variant keeps
+    // its colour in every panel whatever references a panel adds.
+    let references = panel.series.iter().filter(|s| s.reference);
+    let measured = panel.series.iter().filter(|s| !s.reference).enumerate();
+    let order = references
+        .map(|s| (None, s))
+        .chain(measured.map(|(i, s)| (Some(i), s)));
     let mut reference_shade = 0u8;
-    for (i, s) in order {
-        let color = if s.reference {
-            reference_shade += 1;
-            RGBColor(0, 0, 0)
-                .mix(1.0 - 0.3 * (reference_shade - 1) as f64)
-                .to_rgba()
-        } else {
-            COLORS[i % COLORS.len()].to_rgba()
+    for (index, s) in order {
+        let color = match index {
+            None => {
+                reference_shade += 1;
+                RGBColor(0, 0, 0)
+                    .mix(1.0 - 0.3 * (reference_shade - 1) as f64)
+                    .to_rgba()
+            }
+            Some(i) => COLORS[i % COLORS.len()].to_rgba(),
         };
         let points: Vec<(f64, f64)> = s
             .points
@@ -184,10 +193,11 @@ where
             .filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b))
             .collect();
         let style = color.stroke_width(if s.reference { 3 } else { 2 });
+        let line = if s.joined { points.clone() } else { Vec::new() };
         let drawn = if s.reference {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))
+            chart.draw_series(DashedLineSeries::new(line, 8, 5, style))
         } else {
-            chart.draw_series(LineSeries::new(points.clone(), style))
+            chart.draw_series(LineSeries::new(line, style))
         };
         drawn
             .map_err(|e| e.to_string())?

@@ -90,6 +90,9 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Numbers worth seeing first (reference optima, sparsity per depth, ...).
     pub headline: serde_json::Map<String, serde_json::Value>,
+    /// Measured behaviour worth stating that is not a pass/fail check (e.g. where the catalogue's
+    /// expectation and the theory part ways), in plain sentences.
+    pub findings: Vec<String>,
     /// Figure files, relative to the run folder.
     pub figures: Vec<String>,
 }
@@ -103,6 +106,7 @@ impl Report {
             passed: true,
             checks: Vec::new(),
             headline: Default::default(),
+            findings: Vec::new(),
             figures: Vec::new(),
         }
     }
@@ -118,7 +122,12 @@ impl Report {
         self.headline.insert(key.into(), value.into());
     }
 
-    /// The checks as an aligned text table (what the CLI prints).
+    /// Adds a finding.
+    pub fn finding(&mut self, text: impl Into<String>) {
+        self.findings.push(text.into());
+    }
+
+    /// The checks as an aligned text table (what the CLI prints), then the findings.
     pub fn table(&self) -> String {
         let width = self
             .checks
@@ -141,6 +150,9 @@ impl Report {
                 fmt_num(c.value),
                 threshold
             );
+        }
+        for f in &self.findings {
+            let _ = write!(out, "\nfinding: {f}\n");
         }
         out
     }
@@ -168,6 +180,12 @@ impl Report {
                 if c.pass { "PASS" } else { "FAIL" },
                 c.note
             );
+        }
+        if !self.findings.is_empty() {
+            md.push_str("\n## Findings\n\n");
+            for f in &self.findings {
+                let _ = writeln!(md, "- {f}");
+            }
         }
         md.push_str("\n## Headline numbers\n\n```json\n");
         md.push_str(&serde_json::to_string_pretty(&self.headline).unwrap_or_default());

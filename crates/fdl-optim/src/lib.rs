@@ -31,5 +31,5 @@ pub use steepest::{
     LpGeometry, NormScope, SteepestDirection, dual_exponent, param_lp_norm, steepest_direction,
     steepest_steps,
 };
-pub use step_rule::{StepRule, StepRuleKind};
+pub use step_rule::{Schedule, StepRule, StepRuleKind};
 pub use train::{Batch, Parameterization, Probe, TrainConfig, Trainer};

@@ -13,11 +13,14 @@ pub enum Method {
     /// (l2: gradient descent).
     #[default]
     Steepest,
-    /// Heavy-ball momentum, Burn's SGD without dampening: `v <- mu v + grad L`,
-    /// `theta <- theta - eta v`.
+    /// Burn's SGD with momentum: `v <- mu v + (1 - dampening) grad L`, `theta <- theta - eta v`.
+    /// Dampening 0 is heavy ball (long-run step eta / (1 - mu)); Burn, like PyTorch, applies
+    /// the first gradient undamped.
     Momentum {
         /// mu in [0, 1).
         momentum: f64,
+        /// In [0, 1].
+        dampening: f64,
     },
     /// Burn's Adam (Kingma & Ba 2015) with learning rate eta, on the true gradient of the loss.
     Adam {
@@ -31,9 +34,12 @@ pub enum Method {
 }
 
 impl Method {
-    /// Heavy-ball momentum with factor `mu`.
-    pub fn momentum(mu: f64) -> Self {
-        Method::Momentum { momentum: mu }
+    /// Heavy-ball momentum with factor `mu` (no dampening).
+    pub fn heavy_ball(mu: f64) -> Self {
+        Method::Momentum {
+            momentum: mu,
+            dampening: 0.0,
+        }
     }
 
     /// Adam with the usual constants (0.9, 0.999, 1e-8).
@@ -49,12 +55,15 @@ impl Method {
     pub(crate) fn burn_optimizer(&self) -> Option<ModuleOptimizer> {
         match *self {
             Method::Steepest => None,
-            Method::Momentum { momentum } => Some(
+            Method::Momentum {
+                momentum,
+                dampening,
+            } => Some(
                 SgdConfig::new()
                     .with_momentum(Some(
                         MomentumConfig::new()
                             .with_momentum(momentum)
-                            .with_dampening(0.0),
+                            .with_dampening(dampening),
                     ))
                     .init(),
             ),

@@ -19,20 +19,36 @@ pub enum StepRuleKind {
     InverseLoss,
 }
 
-/// A step rule and its size (eta, or c for relative steps), optionally annealed.
-///
-/// With `final_size` set, the size is constant for the first half of the run and then decays
-/// geometrically to `final_size` at the last step. A constant relative step c leaves the
-/// direction zig-zagging at an angle of order c once the loss is dominated by the few smallest
-/// margins; annealing lets it settle on the gradient-flow limit (a KKT point).
+/// How the size of a step rule changes over a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// The same size at every step.
+    Constant,
+    /// Constant for the first half of the run, then geometric decay to `final_size` at the last
+    /// step. A constant relative step c leaves the direction zig-zagging at an angle of order c
+    /// once the loss is dominated by the few smallest margins; annealing lets it settle on the
+    /// gradient-flow limit (a KKT point).
+    Anneal {
+        /// Size at the last step.
+        final_size: f64,
+    },
+    /// `size / (t + 1)^power` at step t (0-based): the decaying rates under which Adam's limit
+    /// is the l_inf max margin (Zhang, Zou, Cao 2024, arXiv:2406.10650, power in (0, 1]).
+    Power {
+        /// The exponent.
+        power: f64,
+    },
+}
+
+/// A step rule, its size (eta, or c for relative steps) and its schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepRule {
     /// Which rule.
     pub kind: StepRuleKind,
-    /// eta, or c for [`StepRuleKind::Relative`]; positive.
+    /// eta, or c for [`StepRuleKind::Relative`], at the first step; positive.
     pub size: f64,
-    /// Size at the last step when annealed; `None` keeps `size` throughout.
-    pub final_size: Option<f64>,
+    /// How the size changes over the run.
+    pub schedule: Schedule,
 }
 
 impl StepRule {
@@ -41,21 +57,24 @@ impl StepRule {
         Self {
             kind,
             size,
-            final_size: None,
+            schedule: Schedule::Constant,
         }
     }
 
     /// The size at `step` (0-based) of a run of `steps` steps.
     pub fn size_at(&self, step: usize, steps: usize) -> f64 {
-        let Some(last) = self.final_size else {
-            return self.size;
-        };
-        let half = steps / 2;
-        if step < half || steps <= 1 {
-            return self.size;
+        match self.schedule {
+            Schedule::Constant => self.size,
+            Schedule::Power { power } => self.size / (step as f64 + 1.0).powf(power),
+            Schedule::Anneal { final_size } => {
+                let half = steps / 2;
+                if step < half || steps <= 1 {
+                    return self.size;
+                }
+                let t = (step - half) as f64 / (steps - 1 - half).max(1) as f64;
+                self.size * (final_size / self.size).powf(t)
+            }
         }
-        let t = (step - half) as f64 / (steps - 1 - half).max(1) as f64;
-        self.size * (last / self.size).powf(t)
     }
 
     /// `ln` of the multiplier `k` in `theta <- theta - k g` for a step of `size`, where `g = sum_n w_n grad(-m_n)` is the
@@ -98,7 +117,7 @@ mod tests {
         let rule = StepRule {
             kind: StepRuleKind::Relative,
             size: 1e-2,
-            final_size: Some(1e-4),
+            schedule: Schedule::Anneal { final_size: 1e-4 },
         };
         assert_eq!(rule.size_at(0, 101), 1e-2);
         assert_eq!(rule.size_at(49, 101), 1e-2);
@@ -108,5 +127,16 @@ mod tests {
             StepRule::constant(StepRuleKind::Fixed, 0.5).size_at(99, 100),
             0.5
         );
+    }
+
+    #[test]
+    fn power_schedule_decays_like_t_to_the_minus_power() {
+        let rule = StepRule {
+            kind: StepRuleKind::Fixed,
+            size: 0.1,
+            schedule: Schedule::Power { power: 0.5 },
+        };
+        assert_eq!(rule.size_at(0, 10), 0.1);
+        assert!((rule.size_at(99, 1000) - 0.01).abs() < 1e-15);
     }
 }

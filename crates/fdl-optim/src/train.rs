@@ -2,8 +2,8 @@
 
 use crate::error::finite;
 use crate::{
-    Loss, LossState, LpGeometry, Method, StepRule, TrainError, param_lp_norm, param_sums, scale_params,
-    steepest_steps, update_params,
+    Loss, LossState, LpGeometry, Method, StepRule, TrainError, param_lp_norm, param_sums,
+    scale_params, steepest_steps, update_params,
 };
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
@@ -125,9 +125,10 @@ impl<M: ScalarModel> Trainer<M> {
             Parameterization::Scaled { degree } => Some(degree),
         };
         let scaled = degree.is_some();
-        if let Some(why) = config
-            .method
-            .incompatibility(&config.step_rule, &config.geometry, scaled)
+        if let Some(why) =
+            config
+                .method
+                .incompatibility(&config.step_rule, &config.geometry, scaled)
         {
             return Err(TrainError::Unsupported(why));
         }

@@ -2,7 +2,9 @@
 //! checked step by step against the textbook recursions computed on the host.
 
 use burn::tensor::{Device, FloatDType};
-use fdl_models::{DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
+use fdl_models::{
+    DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
+};
 use fdl_optim::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -97,7 +99,33 @@ fn momentum_is_the_heavy_ball_recursion() {
         }
         host.push(w.clone());
     }
-    assert_path(&trained(Method::momentum(mu)), &host, "momentum");
+    assert_path(&trained(Method::heavy_ball(mu)), &host, "heavy ball");
+}
+
+#[test]
+fn dampened_momentum_takes_the_first_gradient_whole() {
+    let mu = 0.9;
+    let mu_f32 = mu as f32 as f64;
+    let (mut w, mut v) = (vec![0.0; 2], vec![0.0; 2]);
+    let mut host = Vec::new();
+    for t in 0..STEPS {
+        let g = gradient(&w);
+        for i in 0..2 {
+            // Burn's first step takes the raw gradient, later ones the damped average.
+            v[i] = if t == 0 {
+                g[i]
+            } else {
+                mu_f32 * v[i] + (1.0 - mu) * g[i]
+            };
+            w[i] -= LR * v[i];
+        }
+        host.push(w.clone());
+    }
+    let method = Method::Momentum {
+        momentum: mu,
+        dampening: mu,
+    };
+    assert_path(&trained(method), &host, "dampened momentum");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, rng_from_seed, write_csv};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{
-    Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
+    Batch, Loss, LpGeometry, Method, Schedule, StepRule, StepRuleKind, TrainConfig, Trainer,
+    log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,16 @@ pub(crate) fn linear_data(
         Some(d) => d,
         None => generate(&mut rng_from_seed(ctx.seed)),
     };
+    upload_linear_data(ctx, data, "dataset.csv")
+}
+
+/// Checks `data` (binary labels, D >= 2), writes it to `file` in the run folder and copies it
+/// to the device.
+pub(crate) fn upload_linear_data(
+    ctx: &mut RunContext,
+    data: Dataset,
+    file: &str,
+) -> Result<LinearData, LabError> {
     data.require_binary_labels()?;
     if data.dim() < 2 {
         return Err(DataError::Invalid(format!(
@@ -48,10 +59,10 @@ pub(crate) fn linear_data(
     }
     let mut csv = Vec::new();
     write_csv(&data, &mut csv).map_err(|e| LabError::Io {
-        path: "dataset.csv".into(),
+        path: file.into(),
         source: std::io::Error::other(e),
     })?;
-    ctx.folder.write("dataset.csv", csv)?;
+    ctx.folder.write(file, csv)?;
     let batch = Batch {
         x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
         y: tensor1_from_host(data.y(), &ctx.device),
@@ -117,11 +128,17 @@ impl Validate for LinearTraining {
 impl LinearTraining {
     /// The loss, (annealed) step rule and length of a run.
     pub fn train_config(&self) -> TrainConfig {
-        let final_size = (self.step_size_final != self.step_size).then_some(self.step_size_final);
+        let schedule = if self.step_size_final != self.step_size {
+            Schedule::Anneal {
+                final_size: self.step_size_final,
+            }
+        } else {
+            Schedule::Constant
+        };
         let step_rule = StepRule {
             kind: self.step_rule,
             size: self.step_size,
-            final_size,
+            schedule,
         };
         TrainConfig {
             loss: self.loss,

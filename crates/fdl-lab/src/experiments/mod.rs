@@ -3,10 +3,12 @@
 mod depth_conv;
 mod depth_linear;
 mod implicit_bias;
+mod logistic_max_margin;
 mod steepest_descent;
 
 pub use depth_conv::{DepthConv, DepthConvConfig};
 pub use depth_linear::{DepthLinear, DepthLinearConfig};
+pub use logistic_max_margin::{LogisticMaxMargin, LogisticMaxMarginConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
 
 use crate::experiment::{Experiment, Registered};
@@ -14,11 +16,17 @@ use std::marker::PhantomData;
 
 static DEPTH_CONV: Registered<DepthConv> = Registered(PhantomData);
 static DEPTH_LINEAR: Registered<DepthLinear> = Registered(PhantomData);
+static LOGISTIC_MAX_MARGIN: Registered<LogisticMaxMargin> = Registered(PhantomData);
 static STEEPEST_DESCENT: Registered<SteepestDescent> = Registered(PhantomData);
 
 /// Every experiment, in catalogue order.
-pub fn registry() -> [&'static dyn Experiment; 3] {
-    [&STEEPEST_DESCENT, &DEPTH_LINEAR, &DEPTH_CONV]
+pub fn registry() -> [&'static dyn Experiment; 4] {
+    [
+        &LOGISTIC_MAX_MARGIN,
+        &STEEPEST_DESCENT,
+        &DEPTH_LINEAR,
+        &DEPTH_CONV,
+    ]
 }
 
 /// Looks an experiment up by name.

@@ -1,0 +1,655 @@
+//! logistic-max-margin: gradient descent on separable data with the logistic loss converges in
+//! direction to the l2 max-margin (hard-margin SVM) predictor, slowly: the gaps shrink like
+//! 1/log t, ||w(t)|| grows like ||w_svm|| log t and the loss falls like 1/t (Soudry, Hoffer,
+//! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
+
+use super::implicit_bias::{LinearData, require_at_least, require_positive, upload_linear_data};
+use crate::device::DType;
+use crate::error::{ConfigError, LabError};
+use crate::experiment::{ExperimentSpec, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series, save_svg};
+use crate::recorder::predictors_csv;
+use crate::report::{Check, Comparison, Report};
+use fdl_analysis::{MaxMargin, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular};
+use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};
+use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
+use fdl_optim::{
+    Loss, LpGeometry, Method, Schedule, StepRule, StepRuleKind, TrainConfig, Trainer,
+    log_spaced_steps,
+};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Configuration of logistic-max-margin; the defaults are SCIENCE.md's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticMaxMarginConfig {
+    /// Random off-margin points added to the four support vectors of the paper's 2-D data.
+    pub extra_points: usize,
+    /// Points per class of the asymmetric Gaussian data set (0 skips it; ignored with `--data`).
+    pub asymmetric_per_class: usize,
+    /// Loss on the margins.
+    pub loss: Loss,
+    /// The step of gd and gd-momentum as a multiple of 1/sigma_max(X).
+    pub step_size: f64,
+    /// Momentum factor mu of gd-momentum (heavy ball with step (1 - mu) eta, whose long-run
+    /// step eta equals gd's).
+    pub momentum: f64,
+    /// Learning rate of Adam at the first step.
+    pub adam_lr: f64,
+    /// Adam's learning rate decays like `adam_lr / (t + 1)^adam_decay`; with a power in (0, 1]
+    /// its limit is the l_inf max margin (Zhang, Zou, Cao 2024, arXiv:2406.10650).
+    pub adam_decay: f64,
+    /// Number of steps per optimizer.
+    pub steps: usize,
+}
+
+impl Default for LogisticMaxMarginConfig {
+    fn default() -> Self {
+        Self {
+            extra_points: 12,
+            asymmetric_per_class: 8,
+            loss: Loss::Logistic,
+            step_size: 1.0,
+            momentum: 0.9,
+            adam_lr: 1e-3,
+            adam_decay: 0.5,
+            steps: 1_000_000,
+        }
+    }
+}
+
+impl Validate for LogisticMaxMarginConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_positive("step_size", self.step_size)?;
+        require_positive("adam_lr", self.adam_lr)?;
+        if !(0.0..=1.0).contains(&self.adam_decay) {
+            return Err(ConfigError::OutOfRange {
+                key: "adam_decay",
+                value: self.adam_decay.to_string(),
+                allowed: "a decay power in [0, 1]",
+            });
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(ConfigError::OutOfRange {
+                key: "momentum",
+                value: self.momentum.to_string(),
+                allowed: "a momentum factor in [0, 1)",
+            });
+        }
+        require_at_least(
+            "steps",
+            self.steps,
+            100,
+            "at least 100 steps (the checks compare decades)",
+        )
+    }
+}
+
+/// The logistic-max-margin experiment.
+pub struct LogisticMaxMargin;
+
+/// Relative change allowed over the last decade for a quantity that "levels off" (SCIENCE.md).
+const LEVEL_TOLERANCE: f64 = 0.05;
+
+/// What a data set is there to show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    /// The paper's symmetric 2-D data: the gd checks, and its faster-than-1/log t gap.
+    Paper,
+    /// Generic data (asymmetric support vectors, or `--data`): the gd checks.
+    Generic,
+    /// Data whose l2 and l_inf max-margin directions differ: gd goes to the first, Adam to the
+    /// second.
+    Contrast,
+}
+
+/// One data set and what the optimizers are measured against on it.
+struct Case {
+    /// Prefix of variant labels (`""` for the main data set).
+    prefix: &'static str,
+    /// Name in the report.
+    name: &'static str,
+    /// Which checks apply.
+    role: Role,
+    setup: LinearData,
+    svm: MaxMargin,
+    /// The l_inf max-margin predictor (the limit of Adam).
+    linf: MaxMargin,
+}
+
+/// The angle between `a` and `b` in radians, accurate for tiny angles: `2 atan2(|u - v|, |u + v|)`
+/// for the unit vectors u, v.
+fn angle(a: &[f64], b: &[f64]) -> f64 {
+    let (na, nb) = (norm2(a), norm2(b));
+    let (mut minus, mut plus) = (0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (u, v) = (x / na, y / nb);
+        minus += (u - v) * (u - v);
+        plus += (u + v) * (u + v);
+    }
+    2.0 * minus.sqrt().atan2(plus.sqrt())
+}
+
+/// Everything recorded at a probe: `(metric, value)`.
+fn measures(
+    z: &[f64],
+    (svm, linf): (&MaxMargin, &MaxMargin),
+    w: &[f64],
+    step: usize,
+    ln_loss: f64,
+) -> Vec<(&'static str, f64)> {
+    let loss = ln_loss.exp();
+    let norm = norm2(w);
+    let mut out = vec![("loss", loss), ("norm", norm)];
+    if step >= 1 {
+        out.push(("t_loss", step as f64 * loss));
+    }
+    if step >= 2 {
+        out.push(("norm_over_log_t", norm / (step as f64).ln()));
+    }
+    if norm > 0.0 {
+        out.push(("angle_gap", angle(w, &svm.beta)));
+        out.push(("angle_linf", angle(w, &linf.beta)));
+        out.push(("margin_gap", 1.0 - min_margin(z, w) / norm / svm.margin));
+    }
+    out
+}
+
+/// Margin (relative to the max margin) below which no point but the support vectors may lie: as
+/// in the paper's 2-D data, the other points sit clearly off the margin.
+const OFF_MARGIN: f64 = 1.25;
+
+/// Least angle (radians) between the l2 and l_inf max-margin directions of the asymmetric data.
+const MIN_CONTRAST: f64 = 0.1;
+
+/// Asymmetric Gaussian data with `support_vectors` l2 support vectors, redrawn until every other
+/// point is at least [`OFF_MARGIN`] times the max margin from the separator: a point at ratio r
+/// enters the gradient with weight ~ t^{-(r - 1)} relative to the support vectors (Soudry et al.
+/// 2018, Sec. 3), so a point just off the margin delays the asymptotic regime by decades.
+///
+/// Two support vectors (placed asymmetrically) give the generic tight 1/log t rate. But then
+/// every norm's max-margin direction in 2-D is the same line, perpendicular to z_1 - z_2, and
+/// no optimizer's geometry could show; with one, the l2 and l_inf directions are also required
+/// to differ by [`MIN_CONTRAST`].
+fn asymmetric_data(
+    per_class: usize,
+    support_vectors: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Dataset, LabError> {
+    loop {
+        let data = asymmetric_gaussian_2d(per_class, rng);
+        let z = data.signed_rows();
+        let svm = l2_max_margin(&z, 2)?;
+        let margins: Vec<f64> = z.chunks(2).map(|r| dot(r, &svm.beta)).collect();
+        let on_margin = margins.iter().filter(|&&m| m < 1.0 + 1e-6).count();
+        let clear = margins.iter().all(|&m| m < 1.0 + 1e-6 || m >= OFF_MARGIN);
+        if on_margin != support_vectors || !clear {
+            continue;
+        }
+        let linf = lp_max_margin(&z, 2, f64::INFINITY)?;
+        if support_vectors > 1 || angle(&svm.beta, &linf.beta) >= MIN_CONTRAST {
+            return Ok(data);
+        }
+    }
+}
+
+/// The value of a `(step, value)` series at `step` (the last probe at or before it).
+fn at(series: &[(f64, f64)], step: usize) -> f64 {
+    series
+        .iter()
+        .rev()
+        .find(|(t, _)| *t <= step as f64)
+        .map_or(f64::NAN, |p| p.1)
+}
+
+impl LogisticMaxMargin {
+    /// The data sets of this run: `--data`, or the paper's 2-D data, the asymmetric one and the
+    /// l2-versus-l_inf contrast.
+    fn cases(
+        config: &LogisticMaxMarginConfig,
+        ctx: &mut RunContext,
+    ) -> Result<Vec<Case>, LabError> {
+        let mut sets = Vec::new();
+        match ctx.data.clone() {
+            Some(data) => sets.push(("", "data", Role::Generic, data, "dataset.csv")),
+            None => {
+                let mut rng = rng_from_seed(ctx.seed);
+                sets.push((
+                    "",
+                    "soudry-2d",
+                    Role::Paper,
+                    soudry_2d(config.extra_points, &mut rng),
+                    "dataset.csv",
+                ));
+                let per_class = config.asymmetric_per_class;
+                if per_class > 0 {
+                    let data = asymmetric_data(per_class, 2, &mut rng)?;
+                    sets.push((
+                        "asymmetric/",
+                        "asymmetric",
+                        Role::Generic,
+                        data,
+                        "asymmetric.csv",
+                    ));
+                    let data = asymmetric_data(per_class, 1, &mut rng)?;
+                    sets.push((
+                        "contrast/",
+                        "contrast",
+                        Role::Contrast,
+                        data,
+                        "contrast.csv",
+                    ));
+                }
+            }
+        }
+        sets.into_iter()
+            .map(|(prefix, name, role, data, file)| {
+                let setup = upload_linear_data(ctx, data, file)?;
+                let svm = l2_max_margin(&setup.z, setup.dim())?;
+                let linf = lp_max_margin(&setup.z, setup.dim(), f64::INFINITY)?;
+                Ok(Case {
+                    prefix,
+                    name,
+                    role,
+                    setup,
+                    svm,
+                    linf,
+                })
+            })
+            .collect()
+    }
+
+    /// Trains one optimizer from w = 0 and records its probes; returns the final w.
+    fn train(
+        ctx: &mut RunContext,
+        case: &Case,
+        label: &str,
+        train: &TrainConfig,
+    ) -> Result<Vec<f64>, LabError> {
+        let model = DeepLinearConfig {
+            input_dim: case.setup.dim(),
+            depth: 1,
+            width: 1,
+            init_std: 0.0,
+        }
+        .init(&mut rng_from_seed(0), &ctx.device);
+        ctx.timed(label, |ctx| {
+            let mut trainer = Trainer::plain(model);
+            let progress = ctx.progress().clone();
+            let recorder = &mut ctx.recorder;
+            trainer
+                .run(
+                    &case.setup.batch,
+                    train,
+                    &log_spaced_steps(train.steps),
+                    |probe| {
+                        let w = to_host(probe.model.effective_predictor());
+                        for (metric, value) in measures(
+                            &case.setup.z,
+                            (&case.svm, &case.linf),
+                            &w,
+                            probe.step,
+                            probe.loss.ln_loss,
+                        ) {
+                            recorder
+                                .record(label, probe.step, metric, value)
+                                .map_err(|e| e.to_string())?;
+                        }
+                        recorder.flush().map_err(|e| e.to_string())
+                    },
+                    |_| progress.inc(1),
+                )
+                .map_err(|source| LabError::Train {
+                    variant: label.to_string(),
+                    source,
+                })?;
+            Ok(to_host(trainer.model().effective_predictor()))
+        })
+    }
+}
+
+/// The three optimizers: label, method, learning-rate rule.
+fn optimizers(config: &LogisticMaxMarginConfig, eta: f64) -> [(&'static str, Method, StepRule); 3] {
+    let fixed = |lr| StepRule::constant(StepRuleKind::Fixed, lr);
+    let adam = StepRule {
+        kind: StepRuleKind::Fixed,
+        size: config.adam_lr,
+        schedule: Schedule::Power {
+            power: config.adam_decay,
+        },
+    };
+    [
+        ("gd", Method::Steepest, fixed(eta)),
+        // At step eta, heavy ball applies the first gradient (every weight 1/2) about
+        // 1/(1 - mu) times over: the loss falls to ~1e-11 within 50 steps and the direction
+        // freezes far from the SVM (measured: 0.078 rad for 10^6 steps). Step (1 - mu) eta
+        // gives the same long-run step as gd, so the two compare at equal speed.
+        (
+            "gd-momentum",
+            Method::heavy_ball(config.momentum),
+            fixed((1.0 - config.momentum) * eta),
+        ),
+        ("adam", Method::adam(), adam),
+    ]
+}
+
+impl ExperimentSpec for LogisticMaxMargin {
+    type Config = LogisticMaxMarginConfig;
+    const NAME: &'static str = "logistic-max-margin";
+    const CLAIM: &'static str = "Gradient descent on separable data with the logistic loss converges in direction to the \
+        l2 max-margin (SVM) predictor, slowly: the gaps shrink like 1/log t, ||w|| grows like ||w_svm|| log t and the \
+        loss falls like 1/t. Adam is not drawn to the l2 max margin.";
+    const DTYPE: DType = DType::F64;
+
+    fn quick() -> toml::Table {
+        toml::toml! { steps = 20000 }
+    }
+
+    fn run(config: LogisticMaxMarginConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+        let cases = Self::cases(&config, ctx)?;
+        ctx.set_total_steps((3 * config.steps * cases.len()) as u64);
+        let mut report = Report::new(Self::NAME, Self::CLAIM);
+        let mut predictors = Vec::new();
+        let mut figures = Vec::new();
+        for case in &cases {
+            let data = &case.setup.data;
+            let sigma = top_singular(data.x(), data.len(), data.dim()).sigma;
+            let eta = config.step_size / sigma;
+            let mut finals = Vec::new();
+            for (name, method, step_rule) in optimizers(&config, eta) {
+                let label = format!("{}{name}", case.prefix);
+                let train = TrainConfig {
+                    loss: config.loss,
+                    step_rule,
+                    steps: config.steps,
+                    geometry: LpGeometry::euclidean(),
+                    method,
+                };
+                let w = Self::train(ctx, case, &label, &train)?;
+                predictors.push((label.clone(), w.clone()));
+                finals.push((label, w));
+            }
+            predictors.push((format!("{}ref-l2", case.prefix), case.svm.beta.clone()));
+            predictors.push((format!("{}ref-linf", case.prefix), case.linf.beta.clone()));
+            check_case(&mut report, ctx, case, &config, eta);
+            figures.push(draw_case(ctx, case, &finals)?);
+        }
+        ctx.finish_progress();
+        ctx.folder
+            .write("predictors.csv", predictors_csv(&predictors))?;
+        report.figures = figures;
+        Ok(report)
+    }
+}
+
+/// A `(step, value)` series of one optimizer on one data set.
+fn series_of(ctx: &RunContext, case: &Case, name: &str, metric: &str) -> Vec<(f64, f64)> {
+    ctx.recorder
+        .series(&format!("{}{name}", case.prefix), metric)
+}
+
+/// The checks of one data set, and its headline numbers.
+fn check_case(
+    report: &mut Report,
+    ctx: &RunContext,
+    case: &Case,
+    config: &LogisticMaxMarginConfig,
+    eta: f64,
+) {
+    let steps = config.steps;
+    if case.role != Role::Contrast {
+        check_convergence(report, ctx, case, steps);
+    }
+    check_geometry(report, ctx, case, steps);
+    let mut head = serde_json::Map::new();
+    head.insert("w_l2".into(), json!(case.svm.beta));
+    head.insert("w_linf".into(), json!(case.linf.beta));
+    head.insert("svm_norm".into(), json!(case.svm.norm));
+    head.insert("eta".into(), json!(eta));
+    for (name, _, _) in optimizers(config, eta) {
+        let last = |metric: &str| at(&series_of(ctx, case, name, metric), steps);
+        head.insert(
+            name.into(),
+            json!({
+                "angle_gap": last("angle_gap"),
+                "angle_linf": last("angle_linf"),
+                "margin_gap": last("margin_gap"),
+                "norm": last("norm"),
+                "loss": last("loss"),
+                "t_loss": last("t_loss"),
+                "norm_over_log_t": last("norm_over_log_t"),
+            }),
+        );
+    }
+    report.headline(case.name, Value::Object(head));
+}
+
+/// Soudry et al.'s rates for gd (and the direction of gd-momentum): t L(t) and ||w|| / log t
+/// level off, the angle gap decreases and stays below C / log t.
+fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: usize) {
+    let series = |name: &str, metric: &str| series_of(ctx, case, name, metric);
+    let on = |what: &str| format!("{} {what}", case.name);
+    let decade = steps / 10;
+
+    for (metric, what) in [("t_loss", "t L(t)"), ("norm_over_log_t", "||w|| / log t")] {
+        let s = series("gd", metric);
+        let (early, late) = (at(&s, decade), at(&s, steps));
+        report.check(Check::new(
+            on(&format!(
+                "gd: {what} levels off (relative change over the last decade)"
+            )),
+            (late / early - 1.0).abs(),
+            Comparison::AtMost,
+            LEVEL_TOLERANCE,
+            format!("{early:.5} at t = {decade}, {late:.5} at t = {steps}"),
+        ));
+    }
+
+    if case.role == Role::Paper {
+        let norm_rate = at(&series("gd", "norm_over_log_t"), steps);
+        report.check(Check::new(
+            on("gd: ||w|| / log t against ||w_svm|| (relative)"),
+            (norm_rate / case.svm.norm - 1.0).abs(),
+            Comparison::AtMost,
+            LEVEL_TOLERANCE,
+            format!(
+                "{norm_rate:.4} vs ||w_svm|| = {:.4} (sim: 0.699 vs 0.707 at t = 10^7)",
+                case.svm.norm
+            ),
+        ));
+    }
+
+    for name in ["gd", "gd-momentum"] {
+        let gap = series(name, "angle_gap");
+        let tail: Vec<f64> = gap
+            .iter()
+            .filter(|(t, _)| *t >= (steps / 1000).max(10) as f64)
+            .map(|p| p.1)
+            .collect();
+        let worst_rise = tail.windows(2).map(|w| w[1] / w[0]).fold(0.0, f64::max);
+        report.check(Check::new(
+            on(&format!("{name}: angle gap decreasing over the last three decades (largest ratio between probes)")),
+            worst_rise,
+            Comparison::Below,
+            1.0,
+            "the direction converges to the SVM's",
+        ));
+    }
+
+    // C fitted on gd's first decades: the largest gap * log t for 10 <= t <= T/1000.
+    let gap = series("gd", "angle_gap");
+    let first = (steps / 1000).max(100) as f64;
+    let c = gap
+        .iter()
+        .filter(|(t, _)| *t >= 10.0 && *t <= first)
+        .map(|(t, g)| g * t.ln())
+        .fold(0.0, f64::max);
+    let later = gap
+        .iter()
+        .filter(|(t, _)| *t > first)
+        .map(|(t, g)| g * t.ln() / c)
+        .fold(0.0, f64::max);
+    report.check(Check::new(
+        on(&format!(
+            "gd: angle gap below C / log t after t = {first} (largest gap log t / C)"
+        )),
+        later,
+        Comparison::AtMost,
+        1.0,
+        format!("C = {c:.4} fitted on 10 <= t <= {first}"),
+    ));
+
+    let hundredth = steps / 100;
+    let (g0, g1, g2) = (at(&gap, hundredth), at(&gap, decade), at(&gap, steps));
+    // gap * log t is constant at the 1/log t rate; its ratio over two decades says how much faster.
+    let rate = g2 * (steps as f64).ln() / (g0 * (hundredth as f64).ln());
+    let what = "gd: angle gap times log t over the last two decades (ratio; 1 at the 1/log t rate)";
+    let note =
+        format!("gap {g0:.3e}, {g1:.3e}, {g2:.3e} rad at t = {hundredth}, {decade}, {steps}");
+    if case.role == Role::Paper {
+        report.check(Check::new(
+            on(what),
+            rate,
+            Comparison::Below,
+            1.0,
+            format!(
+                "faster than 1/log t: a known subtlety of symmetric support vectors; {note} (sim: 4.1e-2, 2.3e-2, 1.27e-2 at 10^4, 10^5, 10^6)"
+            ),
+        ));
+    } else {
+        report.finding(format!("{}: {what} = {rate:.3}; {note}.", case.name));
+    }
+}
+
+/// Which max margin each optimizer is drawn to: gd the l2 one, Adam (with a decaying rate and
+/// a negligible epsilon) the l_inf one (Zhang, Zou, Cao 2024, arXiv:2406.10650).
+fn check_geometry(report: &mut Report, ctx: &RunContext, case: &Case, steps: usize) {
+    let last = |name: &str, metric: &str| at(&series_of(ctx, case, name, metric), steps);
+    let apart = angle(&case.svm.beta, &case.linf.beta);
+    let (adam_l2, adam_linf) = (last("adam", "angle_gap"), last("adam", "angle_linf"));
+    let (gd_l2, gd_linf) = (last("gd", "angle_gap"), last("gd", "angle_linf"));
+    if apart < MIN_CONTRAST {
+        report.finding(format!(
+            "{}: the l2 and l_inf max-margin directions are only {apart:.1e} rad apart, so Adam's l_inf bias cannot show here; adam ends {adam_l2:.2e} rad from the l2 max margin, gd {gd_l2:.2e} rad.",
+            case.name
+        ));
+        return;
+    }
+    for (name, toward, away, target, other) in [
+        ("adam", adam_linf, adam_l2, "l_inf", "l2"),
+        ("gd", gd_l2, gd_linf, "l2", "l_inf"),
+    ] {
+        report.check(Check::new(
+            format!(
+                "{} {name}: angle to the {target} max margin over angle to the {other} one",
+                case.name
+            ),
+            toward / away,
+            Comparison::Below,
+            1.0,
+            format!(
+                "{toward:.3e} vs {away:.3e} rad; the two max-margin directions are {apart:.3} rad apart"
+            ),
+        ));
+    }
+}
+
+/// The paper's panels for one data set: data and separators (2-D data only), norm growth, loss,
+/// angle gap and margin gap.
+fn draw_case(
+    ctx: &RunContext,
+    case: &Case,
+    finals: &[(String, Vec<f64>)],
+) -> Result<String, LabError> {
+    let series = |label: &str, metric: &str| ctx.recorder.series(label, metric);
+    let mut panels = Vec::new();
+    let data = &case.setup.data;
+    if data.dim() == 2 {
+        let extent = data.x().iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1.1;
+        // The decision boundary <w, x> = 0 is the line through the origin along (-w_2, w_1).
+        let boundary = |w: &[f64]| {
+            let n = norm2(w);
+            let (u, v) = (-w[1] / n * extent, w[0] / n * extent);
+            vec![(-u, -v), (u, v)]
+        };
+        let class = |label: f64| {
+            (0..data.len())
+                .filter(|&n| data.y()[n] == label)
+                .map(|n| (data.row(n)[0], data.row(n)[1]))
+                .collect()
+        };
+        let mut panel = Panel {
+            title: "Data and separators".into(),
+            x_label: "x_1".into(),
+            y_label: "x_2".into(),
+            legend: Legend::LowerRight,
+            ..Default::default()
+        };
+        panel
+            .series
+            .push(Series::reference("l2 max margin", boundary(&case.svm.beta)));
+        if angle(&case.svm.beta, &case.linf.beta) >= MIN_CONTRAST {
+            panel.series.push(Series::reference(
+                "l_inf max margin",
+                boundary(&case.linf.beta),
+            ));
+        }
+        for (label, w) in finals {
+            panel.series.push(Series::line(
+                label.trim_start_matches(case.prefix),
+                boundary(w),
+            ));
+        }
+        panel.series.push(Series::scatter("y = +1", class(1.0)));
+        panel.series.push(Series::scatter("y = -1", class(-1.0)));
+        panels.push(panel);
+    }
+    let over_time = |title: &str, y_label: &str, metric: &str, log_y: bool| {
+        let mut panel = Panel {
+            title: title.into(),
+            x_label: "step".into(),
+            y_label: y_label.into(),
+            log_x: true,
+            log_y,
+            legend: Legend::LowerLeft,
+            ..Default::default()
+        };
+        for (label, _) in finals {
+            panel.series.push(Series::line(
+                label.trim_start_matches(case.prefix),
+                series(label, metric),
+            ));
+        }
+        panel
+    };
+    let mut norm = over_time("Norm growth", "||w(t)||", "norm", false);
+    norm.legend = Legend::UpperRight;
+    let reference: Vec<(f64, f64)> = series(&finals[0].0, "norm")
+        .into_iter()
+        .filter(|(t, _)| *t >= 1.0)
+        .map(|(t, _)| (t, case.svm.norm * t.ln()))
+        .collect();
+    norm.series
+        .insert(0, Series::reference("||w_svm|| log t", reference));
+    panels.push(norm);
+    panels.push(over_time("Loss", "L(w(t))", "loss", true));
+    let mut angles = over_time("Angle gap", "angle(w(t), w_svm) [rad]", "angle_gap", true);
+    if case.role == Role::Contrast {
+        let adam = format!("{}adam", case.prefix);
+        angles.series.push(Series::line(
+            "adam: angle to l_inf max margin",
+            series(&adam, "angle_linf"),
+        ));
+    }
+    panels.push(angles);
+    panels.push(over_time(
+        "Margin gap",
+        "1 - margin / max margin",
+        "margin_gap",
+        true,
+    ));
+    let file = format!("figures/{}.svg", case.name);
+    save_svg(&ctx.folder.staging().join(&file), &panels)?;
+    Ok(file)
+}
