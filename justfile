@@ -22,11 +22,13 @@ lint:
 ci:
     bash .ci/run
 
-# Benchmarks of the hot paths (divan): one depth-conv training step, L = 1..4, D = 16 and 64, f64
+# Benchmarks of the hot paths (divan): one depth-conv training step (L = 1..4, D = 16 and 64)
+# and one l_inf / l_1 steepest-descent step on logistic regression (n = d = 1000), f64
 bench:
     cargo bench --bench depth_conv_step
+    cargo bench --bench steepest_step
 
-# The peer numbers on this machine, side by side: JAX for the depth-conv workload (W3)
+# The peer numbers on this machine, side by side: JAX for depth-conv (W3) or steepest-lp (W4)
 bench-peer workload="depth-conv":
     bash scripts/peer-bench.sh {{workload}}
 

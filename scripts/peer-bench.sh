@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 workload="${1:-depth-conv}"
 shared="${FDL_SHARED:-../shared}"
-venv="${FDL_PEER_VENV:-target/peer-venv}"
+venv="$(realpath -m "${FDL_PEER_VENV:-target/peer-venv}")"
 copy="target/peer-bench"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
@@ -15,11 +15,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 rm -rf "$copy" && cp -r "$shared/bench" "$copy" && chmod -R u+w "$copy"
 cd "$copy"
-"../../$venv/bin/python" bench.py --workload "$workload" --impls jax --wait-quiet 0 > "results-$workload.jsonl"
-"../../$venv/bin/python" - "results-$workload.jsonl" <<'PY'
+"$venv/bin/python" bench.py --workload "$workload" --impls jax --wait-quiet 0 > "results-$workload.jsonl"
+"$venv/bin/python" - "results-$workload.jsonl" <<'PY'
 import json, sys
-print(f"{'impl':<24}{'D':>5}{'L':>4}{'median us/step':>16}")
+# Size parameters differ per workload (D, L for depth-conv; n, d, norm for steepest-lp).
+skip = {"workload", "impl", "dtype", "threads", "median_ms", "min_ms", "max_ms", "n_reps",
+        "load1", "unit", "steps_per_rep", "steps_per_call", "lib", "time"}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    print(f"{r['impl']:<24}{r.get('D', ''):>5}{r.get('L', ''):>4}{1000 * r['median_ms']:>16.2f}")
+    size = " ".join(f"{k}={v}" for k, v in r.items() if k not in skip and not isinstance(v, float))
+    print(f"{r['impl']:<24}{size:<28}{1000 * r['median_ms']:>12.2f} us/step")
 PY
