@@ -203,6 +203,22 @@ mod tests {
         );
     }
 
+    /// Soudry et al.'s support vectors (0.5, 1.5) and (1.5, 0.5): both constraints are active at
+    /// w = (0.5, 0.5) for every p (symmetric about the diagonal, the two lines meet there), so
+    /// every l_p max-margin predictor is (0.5, 0.5) with margin 1 / ||(0.5, 0.5)||_p.
+    #[test]
+    fn soudry_support_vectors_give_half_half_in_every_norm() {
+        let z = [0.5, 1.5, 1.5, 0.5, 2.0, 3.0];
+        for p in [1.0, 4.0 / 3.0, 2.0, 4.0, f64::INFINITY] {
+            let sol = lp_max_margin(&z, 2, p).unwrap();
+            for v in &sol.beta {
+                assert!((v - 0.5).abs() < 1e-6, "p = {p}: {:?}", sol.beta);
+            }
+            let expected = 1.0 / lp_norm(&[0.5, 0.5], p);
+            assert!((sol.margin - expected).abs() < 1e-6, "p = {p}");
+        }
+    }
+
     #[test]
     fn power_cone_at_p_two_agrees_with_the_svm_qp() {
         let z: Vec<f64> = (0..5 * 7)
