@@ -1,4 +1,5 @@
-//! Margins, Fourier spectra, and exact convex reference solvers for fdl.
+//! Margins, Fourier spectra, infinite-width kernels, spectra, and exact convex reference
+//! solvers for fdl.
 //!
 //! Everything here works on plain host `f64` slices: analysis does not care which backend or
 //! model produced a predictor. Reference solutions are exact convex programs solved by Clarabel
@@ -7,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod fourier;
+mod kernels;
 mod kkt;
 mod margin;
 mod solvers;
@@ -14,11 +16,12 @@ mod spectral;
 mod vector;
 
 pub use fourier::{FourierSummary, dft, fourier_norm, fourier_summary};
+pub use kernels::{MlpKernels, du_kernel, relu_mlp_kernels, two_layer_relu_ntk};
 pub use kkt::{BridgeKkt, bridge_kkt_residual};
 pub use margin::{min_margin, normalized_margin_fourier, normalized_margin_l2};
 pub use solvers::{
     MaxMargin, SolverError, fourier_l1_max_margin, fourier_l1_nearest_optimum, l2_max_margin,
     lp_max_margin, lp_norm,
 };
-pub use spectral::{TopSingular, top_singular};
+pub use spectral::{TopSingular, symmetric_eigenvalues, top_singular};
 pub use vector::{cosine, dot, norm2};

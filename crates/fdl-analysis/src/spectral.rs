@@ -1,4 +1,5 @@
-//! Singular values of small dense matrices (faer), for layer-alignment measures.
+//! Singular values and symmetric eigenvalues of dense matrices (faer): layer alignment and
+//! kernel spectra.
 
 use faer::Mat;
 
@@ -33,9 +34,33 @@ pub fn top_singular(a: &[f64], rows: usize, cols: usize) -> TopSingular {
     }
 }
 
+/// The eigenvalues of the symmetric `n x n` row-major matrix `a`, ascending (kernel spectra:
+/// lambda_min, lambda_max, and everything between). Only the lower triangle is read.
+pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Vec<f64> {
+    assert_eq!(a.len(), n * n, "matrix buffer does not match its shape");
+    let m = Mat::from_fn(n, n, |i, j| a[i * n + j]);
+    let mut values = m
+        .self_adjoint_eigenvalues(faer::Side::Lower)
+        .expect("the eigenvalues of a finite symmetric matrix converge");
+    values.sort_by(f64::total_cmp);
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eigenvalues_of_a_known_symmetric_matrix() {
+        // [[2, 1], [1, 2]] has eigenvalues 1 and 3; diag(5, -1, 0) its diagonal, sorted.
+        let e = symmetric_eigenvalues(&[2.0, 1.0, 1.0, 2.0], 2);
+        assert!((e[0] - 1.0).abs() < 1e-12 && (e[1] - 3.0).abs() < 1e-12);
+        let d = symmetric_eigenvalues(&[5.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0], 3);
+        assert_eq!(d.len(), 3);
+        for (x, y) in d.iter().zip([-1.0, 0.0, 5.0]) {
+            assert!((x - y).abs() < 1e-12);
+        }
+    }
 
     #[test]
     fn rank_one_matrix_has_sigma_equal_to_frobenius() {
