@@ -11,9 +11,13 @@
 mod deep_linear;
 mod host;
 mod linear_conv;
+mod ntk;
 mod traits;
+mod two_layer;
 
 pub use deep_linear::{DeepLinear, DeepLinearConfig};
 pub use host::{normal_tensor, tensor1_from_host, tensor2_from_host, to_host};
 pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
+pub use ntk::{empirical_ntk, jacobian};
 pub use traits::{Homogeneous, LinearPredictor, ScalarModel};
+pub use two_layer::{OuterLayer, TwoLayer, TwoLayerConfig};

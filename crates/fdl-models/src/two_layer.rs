@@ -1,0 +1,127 @@
+//! Two-layer ReLU network `f(x) = (1/sqrt m) sum_r a_r relu(w_r . x)` (Du, Zhai, Poczos, Singh
+//! 2018, arXiv:1810.02054), with the outer layer fixed or trained.
+
+use crate::{ScalarModel, normal_tensor, tensor2_from_host};
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, activation::relu};
+use rand::Rng;
+
+/// Which parameters of a [`TwoLayer`] net are trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OuterLayer {
+    /// a_r in {-1, +1} drawn once and kept fixed; only W is trained (Du et al.).
+    FixedSigns,
+    /// a_r in {-1, +1} at initialization, trained along with W.
+    Trained,
+}
+
+/// Shape and initialisation of a [`TwoLayer`] net.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoLayerConfig {
+    /// Input dimension d.
+    pub input_dim: usize,
+    /// Number of hidden neurons m.
+    pub width: usize,
+    /// Whether the outer layer is trained.
+    pub outer: OuterLayer,
+}
+
+impl TwoLayerConfig {
+    /// Draws w_r ~ N(0, I) and uniform signs a_r from `rng` on `device`.
+    pub fn init(&self, rng: &mut impl Rng, device: &Device) -> TwoLayer {
+        assert!(self.input_dim >= 1 && self.width >= 1);
+        let inner = Param::from_tensor(normal_tensor(
+            [self.input_dim, self.width],
+            1.0,
+            rng,
+            device,
+        ));
+        let signs: Vec<f64> = (0..self.width)
+            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+            .collect();
+        let signs = tensor2_from_host(&signs, self.width, 1, device);
+        let (outer, fixed_outer) = match self.outer {
+            OuterLayer::FixedSigns => (None, Some(signs)),
+            OuterLayer::Trained => (Some(Param::from_tensor(signs)), None),
+        };
+        TwoLayer {
+            inner,
+            outer,
+            fixed_outer,
+            width: self.width,
+        }
+    }
+}
+
+/// Two-layer ReLU net in the NTK scaling of Du et al.
+///
+/// # Shapes
+/// - `inner`: W as `[d, m]` (column r is w_r); outer weights `[m, 1]`
+/// - input `[n, d]`, output `[n]`
+#[derive(Module, Debug)]
+pub struct TwoLayer {
+    /// The hidden weights W, `[d, m]`.
+    pub inner: Param<Tensor<2>>,
+    /// The outer weights a when they are trained.
+    pub outer: Option<Param<Tensor<2>>>,
+    /// The outer weights a when they are fixed (a constant of the module, never updated).
+    pub fixed_outer: Option<Tensor<2>>,
+    /// The width m.
+    #[module(skip)]
+    pub width: usize,
+}
+
+impl TwoLayer {
+    /// The outer weights a, `[m, 1]`.
+    pub fn outer_weights(&self) -> Tensor<2> {
+        match (&self.outer, &self.fixed_outer) {
+            (Some(a), _) => a.val(),
+            (None, Some(a)) => a.clone(),
+            (None, None) => unreachable!("a TwoLayer net always has outer weights"),
+        }
+    }
+
+    /// Pre-activations `x W`, `[n, m]`.
+    pub fn pre_activations(&self, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(self.inner.val())
+    }
+
+    /// Activation pattern `1{w_r . x_n >= 0}` as 0/1 floats, `[n, m]`.
+    pub fn activation_pattern(&self, x: Tensor<2>) -> Tensor<2> {
+        self.pre_activations(x).greater_equal_elem(0.0).float()
+    }
+
+    /// The empirical NTK between the rows of `x1` and `x2`, `[n1, n2]`, in closed form
+    /// (exact for this architecture, no per-example gradients):
+    /// `(x1 x2^T) .* (S1 diag(a^2) S2^T) / m` from W, plus `relu(x1 W) relu(x2 W)^T / m` from a when
+    /// it is trained. With fixed signs (a_r^2 = 1) this is Du et al.'s H(t).
+    pub fn ntk(&self, x1: Tensor<2>, x2: Tensor<2>) -> Tensor<2> {
+        let m = self.width as f64;
+        let a_sq = self.outer_weights().square().reshape([1, self.width]);
+        let (s1, s2) = (
+            self.activation_pattern(x1.clone()),
+            self.activation_pattern(x2.clone()),
+        );
+        let inputs = x1.clone().matmul(x2.clone().transpose());
+        let mut k = inputs * (s1 * a_sq).matmul(s2.transpose()) / m;
+        if self.outer.is_some() {
+            let (h1, h2) = (
+                relu(self.pre_activations(x1)),
+                relu(self.pre_activations(x2)),
+            );
+            k = k + h1.matmul(h2.transpose()) / m;
+        }
+        k
+    }
+}
+
+impl ScalarModel for TwoLayer {
+    fn forward(&self, x: Tensor<2>) -> Tensor<1> {
+        let n = x.dims()[0];
+        let hidden = relu(self.pre_activations(x));
+        // A multiplication, not a division: Burn 0.22.1's autodiff takes the reciprocal of a
+        // divisor in f32 in the backward pass (float_div_scalar), a 3e-8 error in f64 gradients.
+        let scale = 1.0 / (self.width as f64).sqrt();
+        (hidden.matmul(self.outer_weights()) * scale).reshape([n])
+    }
+}

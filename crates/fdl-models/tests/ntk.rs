@@ -1,0 +1,102 @@
+//! The two-layer ReLU net and the empirical NTK: forward pass against the formula, the closed-form
+//! NTK against per-example gradients, and a wide net's H(0) against Du et al.'s H_inf.
+
+use burn::tensor::{Device, FloatDType};
+use fdl_models::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::sync::OnceLock;
+
+fn device() -> Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            let mut d = Device::flex();
+            d.configure(FloatDType::F64).expect("configure f64 once");
+            d.autodiff()
+        })
+        .clone()
+}
+
+/// n points on the unit sphere in R^d.
+fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x: Vec<f64> = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    for row in x.chunks_mut(d) {
+        let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+        row.iter_mut().for_each(|v| *v /= norm);
+    }
+    x
+}
+
+fn net(d: usize, m: usize, outer: OuterLayer, seed: u64) -> TwoLayer {
+    TwoLayerConfig {
+        input_dim: d,
+        width: m,
+        outer,
+    }
+    .init(&mut ChaCha8Rng::seed_from_u64(seed), &device())
+}
+
+#[test]
+fn forward_is_the_scaled_sum_of_relu_neurons() {
+    let (d, m) = (3, 7);
+    let model = net(d, m, OuterLayer::FixedSigns, 1);
+    let x = sphere(4, d, 2);
+    let out = to_host(model.forward(tensor2_from_host(&x, 4, d, &device())));
+    let w = to_host(model.inner.val().flatten::<1>(0, 1));
+    let a = to_host(model.outer_weights().flatten::<1>(0, 1));
+    for (n, row) in x.chunks(d).enumerate() {
+        let f: f64 = (0..m)
+            .map(|r| a[r] * (0..d).map(|i| row[i] * w[i * m + r]).sum::<f64>().max(0.0))
+            .sum::<f64>()
+            / (m as f64).sqrt();
+        assert!((out[n] - f).abs() < 1e-12, "{} vs {f}", out[n]);
+    }
+}
+
+#[test]
+fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
+    let (d, m) = (4, 9);
+    let dev = device();
+    let (x1, x2) = (sphere(5, d, 3), sphere(3, d, 4));
+    for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
+        let model = net(d, m, outer, 5);
+        let t1 = tensor2_from_host(&x1, 5, d, &dev);
+        let t2 = tensor2_from_host(&x2, 3, d, &dev);
+        let closed = to_host(model.ntk(t1.clone(), t2.clone()).flatten::<1>(0, 1));
+        let generic = empirical_ntk(&model, t1, t2);
+        assert_eq!(closed.len(), 15);
+        for (a, b) in closed.iter().zip(&generic) {
+            assert!(
+                (a - b).abs() < 1e-12 * (1.0 + b.abs()),
+                "{outer:?}: {a} vs {b}"
+            );
+        }
+        let (_, params) = jacobian(&model, tensor2_from_host(&x1[..d], 1, d, &dev));
+        let expected = d * m + if outer == OuterLayer::Trained { m } else { 0 };
+        assert_eq!(
+            params, expected,
+            "{outer:?}: fixed signs are not parameters"
+        );
+    }
+}
+
+/// H(0) of a net with m = 40,000 neurons is a Monte Carlo estimate of H_inf: entries are means
+/// of m bounded terms, standard error below 0.5 / sqrt(m) = 2.5e-3.
+#[test]
+fn wide_net_gram_approaches_du_h_inf() {
+    let (n, d, m) = (6, 5, 40_000);
+    let dev = device();
+    let x = sphere(n, d, 6);
+    let model = net(d, m, OuterLayer::FixedSigns, 7);
+    let t = tensor2_from_host(&x, n, d, &dev);
+    let h0 = to_host(model.ntk(t.clone(), t).flatten::<1>(0, 1));
+    let h_inf = fdl_analysis::du_kernel(&x, &x, d);
+    for (a, b) in h0.iter().zip(&h_inf) {
+        assert!((a - b).abs() < 0.015, "{a} vs {b}");
+    }
+}
