@@ -33,7 +33,7 @@ pub fn jacobian<M: ScalarModel>(model: &M, x: Tensor<2>) -> (Vec<f64>, usize) {
     let mut rows = Vec::new();
     let mut params = 0;
     for i in 0..n {
-        let grads = model.forward(x.clone().slice([i..i + 1])).sum().backward();
+        let grads = model.forward(x.clone().narrow(0, i, 1)).sum().backward();
         let mut flat = Flatten {
             grads: &grads,
             out: Vec::new(),
