@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A margin-based loss `l(m)` summed over examples.
+/// A loss summed over examples: a classification loss `l(m)` of the margin `m = y f(x)`, or the
+/// square loss of regression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Loss {
@@ -14,6 +15,8 @@ pub enum Loss {
     Exponential,
     /// `l(m) = ln(1 + exp(-m))`.
     Logistic,
+    /// `(f(x) - y)^2 / 2`, for real-valued targets.
+    Square,
 }
 
 /// Above this exponent `e^a |mu|` is treated as infinite and the asymptotic form is used.
@@ -34,30 +37,40 @@ fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
 }
 
 impl Loss {
-    /// `ln l(m)` for one example, stable for every finite m.
+    /// True for the margin losses (exponential, logistic), false for the square loss.
+    pub fn is_classification(self) -> bool {
+        self != Loss::Square
+    }
+
+    /// `ln l(m)` for one example, stable for every finite m (margin losses only).
     pub fn ln_loss(self, m: f64) -> f64 {
         match self {
             Loss::Exponential => -m,
             Loss::Logistic if m > 35.0 => -m - 0.5 * (-m).exp(),
             Loss::Logistic => softplus(-m).ln(),
+            Loss::Square => panic!("the square loss is not a function of the margin"),
         }
     }
 
-    /// `ln(-l'(m))`, the log of one example's gradient weight.
+    /// `ln(-l'(m))`, the log of one example's gradient weight (margin losses only).
     pub fn ln_weight(self, m: f64) -> f64 {
         match self {
             Loss::Exponential => -m,
             Loss::Logistic => -softplus(m),
+            Loss::Square => panic!("the square loss is not a function of the margin"),
         }
     }
 }
 
-/// The loss and its gradient weights at margins `m_n = e^a mu_n`.
+/// The loss and its gradient weights, at margins `m_n = e^a mu_n` (classification) or at
+/// outputs `f_n` with targets `y_n` (regression).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LossState {
-    /// `w_n = -l'(m_n) / max_k(-l'(m_k))`, in [0, 1] with at least one equal to 1.
+    /// Classification: `w_n = -l'(m_n) / max_k(-l'(m_k))`, in [0, 1] with at least one equal to
+    /// 1. Regression: the residuals `r_n = f_n - y_n` over `max_k |r_k|`, in [-1, 1].
     pub weights: Vec<f64>,
-    /// `G = ln max_k(-l'(m_k))`, so that `-l'(m_n) = e^G w_n` (may be +-inf).
+    /// `G = ln max_k(-l'(m_k))` (or `ln max_k |r_k|`), so that `-l'(m_n) = e^G w_n` (may be
+    /// +-inf).
     pub ln_max_weight: f64,
     /// `ln sum_n l(m_n)` (may be -inf once the loss underflows every float).
     pub ln_loss: f64,
@@ -66,8 +79,36 @@ pub struct LossState {
 }
 
 impl LossState {
-    /// Evaluates `loss` at margins `e^{ln_scale} * unit_margins`.
+    /// The square loss `sum_n (f_n - y_n)^2 / 2` at `outputs` f with `targets` y. With every
+    /// residual zero the weights are zero and `G = ln L = -inf`, `G - ln L = 0`.
+    pub fn square(outputs: &[f64], targets: &[f64]) -> Self {
+        let residuals: Vec<f64> = outputs.iter().zip(targets).map(|(f, y)| f - y).collect();
+        let max = residuals.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        if max == 0.0 {
+            return Self {
+                weights: vec![0.0; residuals.len()],
+                ln_max_weight: f64::NEG_INFINITY,
+                ln_loss: f64::NEG_INFINITY,
+                ln_weight_over_loss: 0.0,
+            };
+        }
+        let weights: Vec<f64> = residuals.iter().map(|r| r / max).collect();
+        // ln(sum r^2 / 2) = 2 ln max + ln(sum (r / max)^2 / 2), without overflow.
+        let ln_loss = 2.0 * max.ln() + (0.5 * weights.iter().map(|w| w * w).sum::<f64>()).ln();
+        Self {
+            weights,
+            ln_max_weight: max.ln(),
+            ln_loss,
+            ln_weight_over_loss: max.ln() - ln_loss,
+        }
+    }
+
+    /// Evaluates the margin loss `loss` at margins `e^{ln_scale} * unit_margins`.
     pub fn new(loss: Loss, ln_scale: f64, unit_margins: &[f64]) -> Self {
+        assert!(
+            loss.is_classification(),
+            "LossState::new takes a margin loss; use LossState::square"
+        );
         let max_abs = unit_margins.iter().fold(0.0f64, |a, m| a.max(m.abs()));
         let huge = ln_scale + max_abs.ln() > LN_HUGE;
         if huge || loss == Loss::Exponential {
@@ -97,8 +138,8 @@ impl LossState {
     /// domain so the weights stay exact however large `e^a` is.
     fn exponential_tail(loss: Loss, ln_scale: f64, unit_margins: &[f64]) -> Self {
         let effective: Vec<f64> = match loss {
-            Loss::Exponential => unit_margins.to_vec(),
             Loss::Logistic => unit_margins.iter().map(|m| m.max(0.0)).collect(),
+            _ => unit_margins.to_vec(),
         };
         let min = effective.iter().copied().fold(f64::INFINITY, f64::min);
         let ln_weights: Vec<f64> = effective
@@ -114,7 +155,7 @@ impl LossState {
         let ln_sum = log_sum_exp(ln_weights.iter().copied());
         let m_min = scaled(ln_scale, min);
         let (g, ln_loss) = match loss {
-            Loss::Exponential => (-m_min, -m_min + ln_sum),
+            Loss::Exponential | Loss::Square => (-m_min, -m_min + ln_sum),
             // Every |m| > e^600: the weight of a negative margin is 1, of a positive one e^{-m}.
             // l(m) = ln(1 + e^{-m}) = |m| for m << 0, so ln l = a + ln|mu|.
             Loss::Logistic if min == 0.0 => {
@@ -157,6 +198,7 @@ mod tests {
             .map(|&m| match loss {
                 Loss::Exponential => ((-m).exp(), (-m).exp()),
                 Loss::Logistic => ((-m).exp().ln_1p(), 1.0 / (1.0 + m.exp())),
+                Loss::Square => unreachable!("margin losses only"),
             })
             .unzip();
         let max = dl.iter().copied().fold(0.0, f64::max);
@@ -205,6 +247,20 @@ mod tests {
                 assert!(!s.ln_loss.is_nan());
             }
         }
+    }
+
+    #[test]
+    fn square_loss_state_is_the_residual_and_half_its_square() {
+        let s = LossState::square(&[1.0, -2.0, 0.5], &[0.0, 1.0, 0.5]);
+        assert_eq!(s.weights, vec![1.0 / 3.0, -1.0, 0.0]);
+        assert!((s.ln_max_weight - 3f64.ln()).abs() < 1e-15);
+        assert!((s.ln_loss - 5f64.ln()).abs() < 1e-15, "(1 + 9) / 2 = 5");
+        let zero = LossState::square(&[1.0, 2.0], &[1.0, 2.0]);
+        assert_eq!(zero.weights, vec![0.0, 0.0]);
+        assert_eq!(zero.ln_weight_over_loss, 0.0);
+        // Residuals of 1e200 square past f64 but their log does not.
+        let huge = LossState::square(&[1e200], &[0.0]);
+        assert!((huge.ln_loss - (400.0 * 10f64.ln() - 2f64.ln())).abs() < 1e-9);
     }
 
     #[test]

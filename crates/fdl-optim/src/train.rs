@@ -14,7 +14,7 @@ use fdl_models::{Homogeneous, ScalarModel, to_host};
 pub struct Batch {
     /// Inputs, `[n, d]`.
     pub x: Tensor<2>,
-    /// Labels in {-1, +1}, `[n]`.
+    /// Labels in {-1, +1} for classification, real targets for the square loss, `[n]`.
     pub y: Tensor<1>,
 }
 
@@ -58,6 +58,8 @@ pub struct Probe<'a, M> {
     pub degree: Option<u32>,
     /// Margins `y_n f(x_n; phi)` of the stored parameters; the true margins are `s^L` times these.
     pub unit_margins: &'a [f64],
+    /// Outputs `f(x_n; phi)` of the stored parameters.
+    pub outputs: &'a [f64],
     /// The loss at the true parameters.
     pub loss: &'a LossState,
     /// `||phi||^2` of the stored parameters.
@@ -132,21 +134,41 @@ impl<M: ScalarModel> Trainer<M> {
         {
             return Err(TrainError::Unsupported(why));
         }
+        if scaled && !config.loss.is_classification() {
+            return Err(TrainError::Unsupported(
+                "the square loss is not scale-invariant: train it with the plain parameterization",
+            ));
+        }
+        let targets = to_host(batch.y.clone());
         let mut optimizer = config.method.burn_optimizer();
         let mut next_probe = probe_steps.iter().copied().peekable();
         for step in 0..=config.steps {
-            let unit = self.model.forward(batch.x.clone()) * batch.y.clone();
-            let unit_host = to_host(unit.clone());
-            if let Some(bad) = unit_host.iter().find(|m| !m.is_finite()) {
+            let outputs = self.model.forward(batch.x.clone());
+            let out_host = to_host(outputs.clone());
+            if let Some(bad) = out_host.iter().find(|m| !m.is_finite()) {
                 return Err(TrainError::Diverged {
                     step,
-                    quantity: "margin",
+                    quantity: "output",
                     value: *bad,
                 });
             }
+            let unit_host: Vec<f64> = out_host.iter().zip(&targets).map(|(f, y)| f * y).collect();
             let ln_margin_scale = self.ln_scale * degree.unwrap_or(1) as f64;
-            let loss = LossState::new(config.loss, ln_margin_scale, &unit_host);
+            let loss = match config.loss {
+                Loss::Square => LossState::square(&out_host, &targets),
+                margin_loss => LossState::new(margin_loss, ln_margin_scale, &unit_host),
+            };
             finite(step, "ln(grad L / L)", loss.ln_weight_over_loss)?;
+            // dL/df_n = e^G c_n: -y_n w_n for a margin loss, the scaled residual for the square loss.
+            let coefficients: Vec<f64> = match config.loss {
+                Loss::Square => loss.weights.clone(),
+                _ => loss
+                    .weights
+                    .iter()
+                    .zip(&targets)
+                    .map(|(w, y)| -w * y)
+                    .collect(),
+            };
 
             let probing = next_probe.next_if(|&s| s <= step).is_some() || step == config.steps;
             while next_probe.next_if(|&s| s <= step).is_some() {}
@@ -158,6 +180,7 @@ impl<M: ScalarModel> Trainer<M> {
                     ln_scale: self.ln_scale,
                     degree,
                     unit_margins: &unit_host,
+                    outputs: &out_host,
                     loss: &loss,
                     param_sq: sums.param_sq,
                 };
@@ -169,12 +192,12 @@ impl<M: ScalarModel> Trainer<M> {
 
             if let Some(optimizer) = optimizer.as_mut() {
                 let lr = config.step_rule.size_at(step, config.steps);
-                self.stateful_step(optimizer, lr, unit, &loss, step + 1)?;
+                self.stateful_step(optimizer, lr, outputs, &coefficients, &loss, step + 1)?;
                 on_step(step + 1);
                 continue;
             }
-            let weights = fdl_models::tensor1_from_host(&loss.weights, &unit.device());
-            let mut grads = (unit * weights).sum().neg().backward();
+            let coefficients = fdl_models::tensor1_from_host(&coefficients, &outputs.device());
+            let mut grads = (outputs * coefficients).sum().backward();
             // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
             let step_norm = (!config.geometry.is_euclidean())
                 .then(|| steepest_steps(&self.model, &mut grads, config.geometry));
@@ -223,20 +246,21 @@ impl<M: ScalarModel> Trainer<M> {
 }
 
 impl<M: ScalarModel> Trainer<M> {
-    /// One step of a Burn optimizer on the true gradient `-sum_n l'(m_n) grad m_n` (its state
+    /// One step of a Burn optimizer on the true gradient `sum_n dL/df_n grad f_n` (its state
     /// accumulates gradients across steps, so they must not be rescaled per step).
     fn stateful_step(
         &mut self,
         optimizer: &mut ModuleOptimizer,
         lr: f64,
-        margins: Tensor<1>,
+        outputs: Tensor<1>,
+        coefficients: &[f64],
         loss: &LossState,
         step: usize,
     ) -> Result<(), TrainError> {
         let scale = finite(step, "largest loss derivative", loss.ln_max_weight.exp())?;
-        let weights: Vec<f64> = loss.weights.iter().map(|w| w * scale).collect();
-        let weights = fdl_models::tensor1_from_host(&weights, &margins.device());
-        let grads = (margins * weights).sum().neg().backward();
+        let weights: Vec<f64> = coefficients.iter().map(|c| c * scale).collect();
+        let weights = fdl_models::tensor1_from_host(&weights, &outputs.device());
+        let grads = (outputs * weights).sum().backward();
         let sums = param_sums(&self.model, Some(&grads));
         finite(step, "gradient norm", sums.grad_sq)?;
         let grads = GradientsParams::from_grads(grads, &self.model);

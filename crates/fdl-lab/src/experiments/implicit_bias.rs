@@ -119,6 +119,7 @@ impl Validate for LinearTraining {
         require_at_least("n", self.n, 2, "at least 2 points")?;
         require_at_least("dim", self.dim, 2, "D >= 2")?;
         require_positive("init_std", self.init_std)?;
+        require_margin_loss(self.loss)?;
         require_positive("step_size", self.step_size)?;
         require_positive("step_size_final", self.step_size_final)?;
         require_at_least("steps", self.steps, 1, "at least 1 step")
@@ -250,6 +251,19 @@ pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(
             key,
             value: value.to_string(),
             allowed,
+        })
+    }
+}
+
+/// `Err` unless `loss` is a margin loss (the implicit-bias experiments are classification).
+pub(crate) fn require_margin_loss(loss: Loss) -> Result<(), ConfigError> {
+    if loss.is_classification() {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            key: "loss",
+            value: "square".into(),
+            allowed: "\"exponential\" or \"logistic\" (a classification loss)",
         })
     }
 }

@@ -3,7 +3,9 @@
 //! 1/log t, ||w(t)|| grows like ||w_svm|| log t and the loss falls like 1/t (Soudry, Hoffer,
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
-use super::implicit_bias::{LinearData, require_at_least, require_positive, upload_linear_data};
+use super::implicit_bias::{
+    LinearData, require_at_least, require_margin_loss, require_positive, upload_linear_data,
+};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
@@ -62,6 +64,7 @@ impl Default for LogisticMaxMarginConfig {
 impl Validate for LogisticMaxMarginConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         require_positive("step_size", self.step_size)?;
+        require_margin_loss(self.loss)?;
         require_positive("adam_lr", self.adam_lr)?;
         if !(0.0..=1.0).contains(&self.adam_decay) {
             return Err(ConfigError::OutOfRange {

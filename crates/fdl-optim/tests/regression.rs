@@ -1,0 +1,88 @@
+//! Gradient descent on the square loss through the trainer, against Du et al.'s update of the
+//! two-layer ReLU net written out on the host.
+
+use burn::tensor::{Device, FloatDType};
+use fdl_models::{OuterLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host};
+use fdl_optim::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const X: [f64; 6] = [0.6, 0.8, -1.0, 0.0, 0.28, -0.96];
+const Y: [f64; 3] = [0.5, -1.2, 0.3];
+const ETA: f64 = 0.4;
+const STEPS: usize = 5;
+
+fn device() -> Device {
+    let mut d = Device::flex();
+    let _ = d.configure(FloatDType::F64);
+    d.autodiff()
+}
+
+#[test]
+fn square_loss_gd_is_du_et_al_update() {
+    let (d, m) = (2, 6);
+    let dev = device();
+    let model = TwoLayerConfig {
+        input_dim: d,
+        width: m,
+        outer: OuterLayer::FixedSigns,
+    }
+    .init(&mut ChaCha8Rng::seed_from_u64(3), &dev);
+    let mut w = to_host(model.inner.val().flatten::<1>(0, 1)); // [d, m] row-major
+    let a = to_host(model.outer_weights().flatten::<1>(0, 1));
+    let scale = 1.0 / (m as f64).sqrt();
+    let f = |w: &[f64], x: &[f64]| -> f64 {
+        (0..m)
+            .map(|r| a[r] * (0..d).map(|i| x[i] * w[i * m + r]).sum::<f64>().max(0.0))
+            .sum::<f64>()
+            * scale
+    };
+    let mut host_losses = Vec::new();
+    for _ in 0..=STEPS {
+        let residuals: Vec<f64> = X.chunks(d).zip(Y).map(|(x, y)| f(&w, x) - y).collect();
+        host_losses.push(0.5 * residuals.iter().map(|r| r * r).sum::<f64>());
+        // w_r <- w_r - eta sum_i r_i a_r 1{w_r.x_i >= 0} x_i / sqrt(m)
+        let mut next = w.clone();
+        for r in 0..m {
+            for (x, res) in X.chunks(d).zip(&residuals) {
+                if (0..d).map(|i| x[i] * w[i * m + r]).sum::<f64>() >= 0.0 {
+                    for i in 0..d {
+                        next[i * m + r] -= ETA * res * a[r] * x[i] * scale;
+                    }
+                }
+            }
+        }
+        w = next;
+    }
+
+    let batch = Batch {
+        x: tensor2_from_host(&X, 3, d, &dev),
+        y: tensor1_from_host(&Y, &dev),
+    };
+    let config = TrainConfig {
+        loss: Loss::Square,
+        step_rule: StepRule::constant(StepRuleKind::Fixed, ETA),
+        steps: STEPS,
+        geometry: LpGeometry::euclidean(),
+        method: Method::Steepest,
+    };
+    let mut losses = Vec::new();
+    let probes: Vec<usize> = (0..=STEPS).collect();
+    Trainer::plain(model)
+        .run(
+            &batch,
+            &config,
+            &probes,
+            |p| {
+                losses.push(p.loss.ln_loss.exp());
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(losses.len(), host_losses.len());
+    for (t, (a, b)) in losses.iter().zip(&host_losses).enumerate() {
+        assert!((a - b).abs() < 1e-12 * (1.0 + b), "step {t}: {a} vs {b}");
+    }
+    assert!(losses[STEPS] < losses[0], "GD lowers the square loss");
+}
