@@ -24,4 +24,4 @@ pub use solvers::{
     lp_max_margin, lp_norm,
 };
 pub use spectral::{TopSingular, symmetric_eigenvalues, top_singular};
-pub use vector::{cosine, dot, norm2};
+pub use vector::{cosine, dot, loglog_slope, norm2};

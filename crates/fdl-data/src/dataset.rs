@@ -74,6 +74,23 @@ impl Dataset {
             .collect()
     }
 
+    /// The same data with every input row scaled to unit Euclidean norm (Du et al.'s setting);
+    /// a zero row is an error naming it.
+    pub fn with_unit_rows(&self) -> Result<Dataset, DataError> {
+        let mut x = self.x.clone();
+        for (n, row) in x.chunks_mut(self.dim).enumerate() {
+            let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                return Err(DataError::Invalid(format!(
+                    "input row {} is zero and cannot be scaled to unit norm",
+                    n + 1
+                )));
+            }
+            row.iter_mut().for_each(|v| *v /= norm);
+        }
+        Dataset::new(x, self.y.clone(), self.dim)
+    }
+
     /// Checks that every label is -1 or +1 (binary classification).
     pub fn require_binary_labels(&self) -> Result<(), DataError> {
         match self.y.iter().position(|&v| v != 1.0 && v != -1.0) {

@@ -37,6 +37,18 @@ pub fn gaussian_difference_labels(n: usize, d: usize, rng: &mut impl Rng) -> Dat
     Dataset::new(x, y, d).expect("generator produces a valid dataset")
 }
 
+/// `n` points uniform on the unit sphere in R^d with targets y ~ N(0, 1): the regression data
+/// of Du et al. (2018)'s gradient-descent experiment.
+pub fn sphere_gaussian_targets(n: usize, d: usize, rng: &mut impl Rng) -> Dataset {
+    let mut x: Vec<f64> = (0..n * d).map(|_| rng.sample(StandardNormal)).collect();
+    for row in x.chunks_mut(d) {
+        let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+        row.iter_mut().for_each(|v| *v /= norm);
+    }
+    let y = (0..n).map(|_| rng.sample(StandardNormal)).collect();
+    Dataset::new(x, y, d).expect("generator produces a valid dataset")
+}
+
 /// The 2-D data of Soudry et al. (2018, Fig. 1): support vectors (0.5, 1.5) and (1.5, 0.5) with
 /// label +1, their negatives with label -1, and `extra` random points off the margin (half per
 /// class), so that the l2 max-margin predictor is w = (0.5, 0.5).
@@ -108,6 +120,15 @@ mod tests {
         for n in 0..d.len() {
             let r = d.row(n);
             assert_eq!(d.y()[n], if r[0] >= r[1] { 1.0 } else { -1.0 });
+        }
+    }
+
+    #[test]
+    fn sphere_points_have_unit_norm() {
+        let d = sphere_gaussian_targets(10, 7, &mut rng_from_seed(1));
+        for n in 0..d.len() {
+            let norm: f64 = d.row(n).iter().map(|v| v * v).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-12);
         }
     }
 

@@ -3,9 +3,9 @@
 //! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
 
 use super::implicit_bias::{
-    LinearData, LinearTraining, Trained, Yardstick, linear_data, require_at_least, require_depths,
-    require_positive, train_linear,
+    LinearData, LinearTraining, Trained, Yardstick, linear_data, train_linear,
 };
+use super::require::{require_at_least, require_depths, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};

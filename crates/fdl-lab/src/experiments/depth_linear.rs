@@ -2,10 +2,8 @@
 //! every depth, each layer becoming rank one and aligned with its neighbours (Gunasekar et al.
 //! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
 
-use super::implicit_bias::{
-    LinearTraining, Trained, Yardstick, linear_data, require_at_least, require_depths,
-    require_positive, train_linear,
-};
+use super::implicit_bias::{LinearTraining, Trained, Yardstick, linear_data, train_linear};
+use super::require::{require_at_least, require_depths, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};

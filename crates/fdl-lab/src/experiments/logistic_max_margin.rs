@@ -3,9 +3,8 @@
 //! 1/log t, ||w(t)|| grows like ||w_svm|| log t and the loss falls like 1/t (Soudry, Hoffer,
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
-use super::implicit_bias::{
-    LinearData, require_at_least, require_margin_loss, require_positive, upload_linear_data,
-};
+use super::implicit_bias::{LinearData, upload_linear_data};
+use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};

@@ -4,6 +4,7 @@ mod depth_conv;
 mod depth_linear;
 mod implicit_bias;
 mod logistic_max_margin;
+mod require;
 mod steepest_descent;
 
 pub use depth_conv::{DepthConv, DepthConvConfig};

@@ -2,7 +2,8 @@
 //! direction to the l_p max-margin predictor (Gunasekar, Lee, Soudry, Srebro, ICML 2018,
 //! arXiv:1802.08246): the optimizer's geometry picks the margin. SCIENCE.md, section C.
 
-use super::implicit_bias::{linear_data, require_at_least, require_margin_loss, require_positive};
+use super::implicit_bias::linear_data;
+use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
