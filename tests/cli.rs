@@ -195,6 +195,24 @@ fn non_separable_data_is_bad_input() {
 }
 
 #[test]
+fn gd_global_min_rejects_zero_and_parallel_rows() {
+    let dir = scratch("gd-rows");
+    std::fs::write(dir.join("z.csv"), "x0,x1,y\n1,2,0.5\n0,0,-1.5\n").unwrap();
+    let out = fdl_in(
+        &dir,
+        &["reproduce", "gd-global-min", "--data", "z.csv", "--out", "run"],
+    );
+    assert_rejected(&out, &dir, &["input row 2 is zero"]);
+    // Two parallel unit rows give identical kernel rows: H_inf is singular.
+    std::fs::write(dir.join("p.csv"), "x0,x1,y\n1,2,0.5\n2,4,-1.5\n0,1,1\n").unwrap();
+    let out = fdl_in(
+        &dir,
+        &["reproduce", "gd-global-min", "--data", "p.csv", "--out", "run"],
+    );
+    assert_rejected(&out, &dir, &["H_inf is singular"]);
+}
+
+#[test]
 fn config_file_errors_name_the_file() {
     let dir = scratch("cfg");
     std::fs::write(dir.join("c.toml"), "steps = 5\n").unwrap();

@@ -353,3 +353,86 @@ fn logistic_max_margin_and_steepest_descent_take_user_data() {
         }
     }
 }
+
+#[test]
+fn gd_global_min_quick_passes_and_reports_the_spectrum_of_h_inf() {
+    let (_, dir, report) = run_passing(
+        "gd-global-min",
+        &["reproduce", "gd-global-min", "--quick", "--out", "run"],
+    );
+    let run = dir.join("run");
+    assert!(run.join("figures/gd_global_min.svg").is_file());
+    let lambda_0 = report["headline"]["lambda_0"].as_f64().unwrap();
+    let lambda_max = report["headline"]["lambda_max"].as_f64().unwrap();
+    assert!(
+        0.0 < lambda_0 && lambda_0 < lambda_max,
+        "{lambda_0} {lambda_max}"
+    );
+    // trace(H_inf) / n = 1/2 for unit inputs, so lambda_max >= 1/2.
+    assert!(lambda_max >= 0.5);
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    for m in ["m100", "m400", "m1600"] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(&format!("{m},300,max_movement,")))
+        );
+    }
+}
+
+#[test]
+fn gd_global_min_scales_user_rows_to_unit_norm_and_says_so() {
+    let dir = scratch("gd-user-data");
+    // Real-valued targets, rows of norm 2: the run rescales them.
+    let rows: Vec<(Vec<f64>, f64)> = planted_data(12, 4, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (x, _))| {
+            let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+            (
+                x.iter().map(|v| 2.0 * v / norm).collect(),
+                0.1 * i as f64 - 0.5,
+            )
+        })
+        .collect();
+    write_csv(&dir.join("reg.csv"), &rows);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "gd-global-min",
+            "--data",
+            "reg.csv",
+            "--set",
+            "widths=[200, 800]",
+            "--set",
+            "steps=200",
+            "--out",
+            "run",
+        ],
+    );
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let report = report(&dir.join("run"));
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("unit norm"))
+    );
+    let data = std::fs::read_to_string(dir.join("run/dataset.csv")).unwrap();
+    let first: Vec<f64> = data
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let norm = first[..4].iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-12, "row norm {norm}");
+    assert_eq!(first[4], -0.5, "targets kept as given");
+}
