@@ -14,6 +14,10 @@ use fdl_lab::device::{DType, DeviceKind, init_device};
 use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
+/// The allocator the `fdl` binary uses, so the timings are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N: usize = 8;
 const STEPS: usize = 100;
 

@@ -18,6 +18,10 @@ use fdl_optim::{
 use rand::Rng;
 use rand_distr::StandardNormal;
 
+/// The allocator the `fdl` binary uses, so the timings are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N: usize = 1000;
 const D: usize = 1000;
 const STEPS: usize = 20;

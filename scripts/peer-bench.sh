@@ -19,7 +19,7 @@ cd "$copy"
 "$venv/bin/python" - "results-$workload.jsonl" <<'PY'
 import json, sys
 # Size parameters differ per workload (D, L for depth-conv; n, d, norm for steepest-lp).
-skip = {"workload", "impl", "dtype", "threads", "median_ms", "min_ms", "max_ms", "n_reps",
+skip = {"workload", "impl", "threads", "median_ms", "min_ms", "max_ms", "n_reps",
         "load1", "unit", "steps_per_rep", "steps_per_call", "lib", "time"}
 for line in open(sys.argv[1]):
     r = json.loads(line)

@@ -200,14 +200,28 @@ fn gd_global_min_rejects_zero_and_parallel_rows() {
     std::fs::write(dir.join("z.csv"), "x0,x1,y\n1,2,0.5\n0,0,-1.5\n").unwrap();
     let out = fdl_in(
         &dir,
-        &["reproduce", "gd-global-min", "--data", "z.csv", "--out", "run"],
+        &[
+            "reproduce",
+            "gd-global-min",
+            "--data",
+            "z.csv",
+            "--out",
+            "run",
+        ],
     );
     assert_rejected(&out, &dir, &["input row 2 is zero"]);
     // Two parallel unit rows give identical kernel rows: H_inf is singular.
     std::fs::write(dir.join("p.csv"), "x0,x1,y\n1,2,0.5\n2,4,-1.5\n0,1,1\n").unwrap();
     let out = fdl_in(
         &dir,
-        &["reproduce", "gd-global-min", "--data", "p.csv", "--out", "run"],
+        &[
+            "reproduce",
+            "gd-global-min",
+            "--data",
+            "p.csv",
+            "--out",
+            "run",
+        ],
     );
     assert_rejected(&out, &dir, &["H_inf is singular"]);
 }

@@ -44,20 +44,17 @@ fn depth_conv_quick_passes_every_check_and_writes_the_run_folder() {
             "missing check {expected} in {names:?}"
         );
     }
-    let predictors = std::fs::read_to_string(run.join("predictors.csv")).unwrap();
-    for v in [
-        "conv-L1",
-        "conv-L4",
-        "fc-L1",
-        "fc-L4",
-        "ref-l2-svm",
-        "ref-fourier-l1",
-    ] {
-        assert!(
-            predictors.lines().any(|l| l.starts_with(&format!("{v},"))),
-            "predictors.csv lacks {v}"
-        );
-    }
+    predictor_rows(
+        &run,
+        &[
+            "conv-L1",
+            "conv-L4",
+            "fc-L1",
+            "fc-L4",
+            "ref-l2-svm",
+            "ref-fourier-l1",
+        ],
+    );
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     assert!(metrics.starts_with("variant,step,metric,value\n"));
     assert!(metrics.contains("conv-L3,5000,margin_own,"));
@@ -262,21 +259,18 @@ fn logistic_max_margin_quick_draws_three_data_sets_and_their_physics_holds() {
     ] {
         assert!(run.join(f).is_file(), "missing {f}");
     }
-    let predictors = std::fs::read_to_string(run.join("predictors.csv")).unwrap();
-    for v in [
-        "gd",
-        "gd-momentum",
-        "adam",
-        "ref-l2",
-        "ref-linf",
-        "asymmetric/gd",
-        "contrast/adam",
-    ] {
-        assert!(
-            predictors.lines().any(|l| l.starts_with(&format!("{v},"))),
-            "predictors.csv lacks {v}"
-        );
-    }
+    predictor_rows(
+        &run,
+        &[
+            "gd",
+            "gd-momentum",
+            "adam",
+            "ref-l2",
+            "ref-linf",
+            "asymmetric/gd",
+            "contrast/adam",
+        ],
+    );
     // The paper's w_svm = (0.5, 0.5) from the exact QP.
     let svm = &report(&run)["headline"]["soudry-2d"]["w_l2"];
     for k in 0..2 {
@@ -343,12 +337,7 @@ fn logistic_max_margin_and_steepest_descent_take_user_data() {
         let run = dir.join(name);
         let data = std::fs::read_to_string(run.join("dataset.csv")).unwrap();
         assert_eq!(data.lines().count(), 31, "{name}: the user's 30 points");
-        let predictors = std::fs::read_to_string(run.join("predictors.csv")).unwrap();
-        for v in labels {
-            let row = predictors
-                .lines()
-                .find(|l| l.starts_with(&format!("{v},")))
-                .unwrap_or_else(|| panic!("{name}: predictors.csv lacks {v}"));
+        for row in predictor_rows(&run, labels) {
             assert_eq!(row.split(',').count(), 7, "{name}: {row}");
         }
     }

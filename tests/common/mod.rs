@@ -114,3 +114,17 @@ pub fn run_passing(name: &str, args: &[&str]) -> (Output, PathBuf, serde_json::V
     assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
     (out, dir, report)
 }
+
+/// The predictors.csv rows of `labels`, in that order; panics naming the first one missing.
+pub fn predictor_rows(run: &Path, labels: &[&str]) -> Vec<String> {
+    let text = std::fs::read_to_string(run.join("predictors.csv")).expect("predictors.csv");
+    labels
+        .iter()
+        .map(|v| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{v},")))
+                .unwrap_or_else(|| panic!("{}: predictors.csv lacks {v}", run.display()))
+                .to_string()
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 
 use burn::tensor::{Device, FloatDType};
 use fdl_models::{
-    DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
+    DeepLinear, DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
 use fdl_optim::*;
 use rand::SeedableRng;
@@ -33,8 +33,8 @@ fn gradient(w: &[f64]) -> Vec<f64> {
     g
 }
 
-/// The predictor after each step when training from w = 0 with `method`.
-fn trained(method: Method) -> Vec<Vec<f64>> {
+/// The data on the device and a linear model w = 0.
+fn linear_model_at_zero() -> (Batch, DeepLinear) {
     let dev = device();
     let batch = Batch {
         x: tensor2_from_host(&X, 4, 2, &dev),
@@ -47,6 +47,12 @@ fn trained(method: Method) -> Vec<Vec<f64>> {
         init_std: 0.0,
     }
     .init(&mut ChaCha8Rng::seed_from_u64(0), &dev);
+    (batch, model)
+}
+
+/// The predictor after each step when training from w = 0 with `method`.
+fn trained(method: Method) -> Vec<Vec<f64>> {
+    let (batch, model) = linear_model_at_zero();
     let config = TrainConfig {
         loss: Loss::Logistic,
         step_rule: StepRule::constant(StepRuleKind::Fixed, LR),
@@ -151,18 +157,7 @@ fn adam_is_the_bias_corrected_recursion() {
 
 #[test]
 fn stateful_methods_refuse_normalized_rules_and_other_geometries() {
-    let dev = device();
-    let batch = Batch {
-        x: tensor2_from_host(&X, 4, 2, &dev),
-        y: tensor1_from_host(&Y, &dev),
-    };
-    let model = DeepLinearConfig {
-        input_dim: 2,
-        depth: 1,
-        width: 1,
-        init_std: 0.0,
-    }
-    .init(&mut ChaCha8Rng::seed_from_u64(0), &dev);
+    let (batch, model) = linear_model_at_zero();
     let config = TrainConfig {
         loss: Loss::Logistic,
         step_rule: StepRule::constant(StepRuleKind::InverseLoss, LR),
