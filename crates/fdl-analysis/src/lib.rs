@@ -21,7 +21,7 @@ pub use kkt::{BridgeKkt, bridge_kkt_residual};
 pub use margin::{min_margin, normalized_margin_fourier, normalized_margin_l2};
 pub use solvers::{
     MaxMargin, SolverError, fourier_l1_max_margin, fourier_l1_nearest_optimum, l2_max_margin,
-    lp_max_margin, lp_norm,
+    lp_max_margin, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant,
 };
 pub use spectral::{TopSingular, symmetric_eigenvalues, top_singular};
 pub use vector::{cosine, dot, loglog_slope, norm2};

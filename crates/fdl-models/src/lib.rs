@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod deep_linear;
+mod diagonal;
 mod host;
 mod linear_conv;
 mod ntk;
@@ -16,6 +17,7 @@ mod traits;
 mod two_layer;
 
 pub use deep_linear::{DeepLinear, DeepLinearConfig};
+pub use diagonal::{DiagonalNet, DiagonalNetConfig};
 pub use host::{normal_tensor, tensor1_from_host, tensor2_from_host, to_host};
 pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
 pub use ntk::{empirical_ntk, jacobian};

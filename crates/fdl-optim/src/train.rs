@@ -89,6 +89,10 @@ pub struct Trainer<M> {
     model: M,
     ln_scale: f64,
     param: Parameterization,
+    /// Stop once `ln L` falls below this.
+    target_ln_loss: Option<f64>,
+    /// Steps taken by the last `run`.
+    steps_taken: usize,
 }
 
 impl<M: ScalarModel> Trainer<M> {
@@ -98,7 +102,21 @@ impl<M: ScalarModel> Trainer<M> {
             model,
             ln_scale: 0.0,
             param: Parameterization::Plain,
+            target_ln_loss: None,
+            steps_taken: 0,
         }
+    }
+
+    /// Ends a run early, with a last probe, at the first step where the loss is below `loss`
+    /// ("train until the loss is below 1e-10" instead of a guessed number of steps).
+    pub fn stop_below(mut self, loss: f64) -> Self {
+        self.target_ln_loss = Some(loss.ln());
+        self
+    }
+
+    /// Steps taken by the last [`run`](Self::run) (fewer than configured after an early stop).
+    pub fn steps_taken(&self) -> usize {
+        self.steps_taken
     }
 
     /// The module, holding the direction phi under a scaled parameterization.
@@ -170,7 +188,10 @@ impl<M: ScalarModel> Trainer<M> {
                     .collect(),
             };
 
-            let probing = next_probe.next_if(|&s| s <= step).is_some() || step == config.steps;
+            let reached = self.target_ln_loss.is_some_and(|t| loss.ln_loss < t);
+            let last = step == config.steps || reached;
+            self.steps_taken = step;
+            let probing = next_probe.next_if(|&s| s <= step).is_some() || last;
             while next_probe.next_if(|&s| s <= step).is_some() {}
             if probing {
                 let sums = param_sums(&self.model, None);
@@ -186,7 +207,7 @@ impl<M: ScalarModel> Trainer<M> {
                 };
                 probe(&view).map_err(TrainError::Probe)?;
             }
-            if step == config.steps {
+            if last {
                 break;
             }
 
@@ -282,6 +303,8 @@ impl<M: Homogeneous> Trainer<M> {
             model: scale_params(model, 1.0 / norm),
             ln_scale: norm.ln(),
             param: Parameterization::Scaled { degree },
+            target_ln_loss: None,
+            steps_taken: 0,
         }
     }
 }

@@ -1,12 +1,15 @@
-//! Exact convex reference solvers (Clarabel): max-margin predictors under several norms.
+//! Exact convex reference solvers: max-margin predictors under several norms (Clarabel) and
+//! minimum-norm or minimum-potential interpolants.
 
 mod conic;
 mod fourier_l1;
+mod interpolation;
 mod l2;
 mod lp_norm;
 mod nnls;
 
 pub use fourier_l1::{fourier_l1_max_margin, fourier_l1_nearest_optimum};
+pub use interpolation::{min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant};
 pub use l2::l2_max_margin;
 pub use lp_norm::{lp_max_margin, lp_norm};
 pub(crate) use nnls::nonnegative_least_squares;
@@ -19,6 +22,14 @@ pub enum SolverError {
         "the data are not linearly separable (through the origin): no predictor has y_n <x_n, beta> > 0 for every n, so the {problem} max-margin reference does not exist"
     )]
     NotSeparable {
+        /// Which problem.
+        problem: &'static str,
+    },
+    /// No predictor satisfies `X beta = y` (inconsistent or dependent equations).
+    #[error(
+        "no interpolant exists for the {problem} reference: the equations X beta = y are inconsistent or their rows dependent"
+    )]
+    NoInterpolant {
         /// Which problem.
         problem: &'static str,
     },
