@@ -227,6 +227,25 @@ fn gd_global_min_rejects_zero_and_parallel_rows() {
 }
 
 #[test]
+fn kernel_vs_rich_rejects_data_no_predictor_interpolates() {
+    let dir = scratch("kvr-inconsistent");
+    // The same input twice with different targets.
+    std::fs::write(dir.join("i.csv"), "x0,x1,y\n1,0,1\n1,0,2\n").unwrap();
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "kernel-vs-rich",
+            "--data",
+            "i.csv",
+            "--out",
+            "run",
+        ],
+    );
+    assert_rejected(&out, &dir, &["no interpolant", "X beta = y"]);
+}
+
+#[test]
 fn config_file_errors_name_the_file() {
     let dir = scratch("cfg");
     std::fs::write(dir.join("c.toml"), "steps = 5\n").unwrap();

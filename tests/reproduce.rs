@@ -425,3 +425,68 @@ fn gd_global_min_scales_user_rows_to_unit_norm_and_says_so() {
     assert!((norm - 1.0).abs() < 1e-12, "row norm {norm}");
     assert_eq!(first[4], -0.5, "targets kept as given");
 }
+
+#[test]
+fn kernel_vs_rich_quick_moves_from_l1_to_l2_and_labels_its_variants() {
+    let (_, dir, report) = run_passing(
+        "kernel-vs-rich",
+        &["reproduce", "kernel-vs-rich", "--quick", "--out", "run"],
+    );
+    let run = dir.join("run");
+    assert!(run.join("figures/kernel_vs_rich.svg").is_file());
+    predictor_rows(
+        &run,
+        &[
+            "D2-alpha0.001",
+            "D2-alpha10",
+            "min-l1",
+            "min-l2",
+            "beta-star",
+        ],
+    );
+    // The transition: the error grows from the rich to the kernel end.
+    let error = |label: &str| report["headline"][label]["error"].as_f64().unwrap();
+    assert!(error("D2-alpha0.001") < 0.02 && error("D2-alpha10") > 10.0 * error("D2-alpha0.001"));
+}
+
+#[test]
+fn kernel_vs_rich_takes_user_regression_data() {
+    let dir = scratch("kvr-user-data");
+    // 8 observations of a 2-sparse predictor in 12 dimensions.
+    let rows: Vec<(Vec<f64>, f64)> = planted_data(8, 12, 9)
+        .into_iter()
+        .map(|(x, _)| {
+            let y = 0.7 * x[2] - 0.5 * x[7];
+            (x, y)
+        })
+        .collect();
+    write_csv(&dir.join("sparse.csv"), &rows);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "kernel-vs-rich",
+            "--data",
+            "sparse.csv",
+            "--quick",
+            "--out",
+            "run",
+        ],
+    );
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let report = report(&dir.join("run"));
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("min-l1 interpolant"))
+    );
+    for row in predictor_rows(&dir.join("run"), &["D2-alpha0.001", "min-l1", "min-l2"]) {
+        assert_eq!(row.split(',').count(), 13);
+    }
+}

@@ -15,5 +15,5 @@ pub use dataset::Dataset;
 pub use error::DataError;
 pub use synthetic::{
     asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels, rng_from_seed,
-    soudry_2d, sphere_gaussian_targets,
+    soudry_2d, sparse_regression, sphere_gaussian_targets,
 };

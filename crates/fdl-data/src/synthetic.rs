@@ -49,6 +49,31 @@ pub fn sphere_gaussian_targets(n: usize, d: usize, rng: &mut impl Rng) -> Datase
     Dataset::new(x, y, d).expect("generator produces a valid dataset")
 }
 
+/// Noiseless sparse regression (Woodworth et al. 2020): x ~ N(0, I_d), a planted beta* with
+/// `sparsity` entries 1/sqrt(sparsity) on a random support, y = X beta*. Returns the data and
+/// beta*.
+pub fn sparse_regression(
+    n: usize,
+    d: usize,
+    sparsity: usize,
+    rng: &mut impl Rng,
+) -> (Dataset, Vec<f64>) {
+    let x: Vec<f64> = (0..n * d).map(|_| rng.sample(StandardNormal)).collect();
+    let mut beta = vec![0.0; d];
+    let k = sparsity.min(d);
+    for i in rand::seq::index::sample(rng, d, k) {
+        beta[i] = 1.0 / (k as f64).sqrt();
+    }
+    let y = x
+        .chunks(d)
+        .map(|r| r.iter().zip(&beta).map(|(a, b)| a * b).sum())
+        .collect();
+    (
+        Dataset::new(x, y, d).expect("generator produces a valid dataset"),
+        beta,
+    )
+}
+
 /// The 2-D data of Soudry et al. (2018, Fig. 1): support vectors (0.5, 1.5) and (1.5, 0.5) with
 /// label +1, their negatives with label -1, and `extra` random points off the margin (half per
 /// class), so that the l2 max-margin predictor is w = (0.5, 0.5).

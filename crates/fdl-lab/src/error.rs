@@ -104,7 +104,9 @@ impl LabError {
     pub fn exit_code(&self) -> i32 {
         match self {
             LabError::Usage(_) | LabError::Config(_) | LabError::Data(_) => EXIT_USAGE,
-            LabError::Solver(SolverError::NotSeparable { .. }) => EXIT_USAGE,
+            LabError::Solver(
+                SolverError::NotSeparable { .. } | SolverError::NoInterpolant { .. },
+            ) => EXIT_USAGE,
             _ => EXIT_FAIL,
         }
     }

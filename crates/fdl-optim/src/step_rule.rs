@@ -38,6 +38,15 @@ pub enum Schedule {
         /// The exponent.
         power: f64,
     },
+    /// Backtracking with growth ("bold driver"): after an accepted step the size is multiplied
+    /// by `growth`; a step that raises the loss (or leaves it non-finite) is undone and the size
+    /// halved, so the loss never increases. Follows the local curvature where a fixed step must
+    /// obey the worst one (e.g. the rich regime of a diagonal net, where the curvature of the
+    /// small coordinates is orders of magnitude below the bound).
+    Adaptive {
+        /// Factor applied after each accepted step (> 1).
+        growth: f64,
+    },
 }
 
 /// A step rule, its size (eta, or c for relative steps) and its schedule.
@@ -64,7 +73,7 @@ impl StepRule {
     /// The size at `step` (0-based) of a run of `steps` steps.
     pub fn size_at(&self, step: usize, steps: usize) -> f64 {
         match self.schedule {
-            Schedule::Constant => self.size,
+            Schedule::Constant | Schedule::Adaptive { .. } => self.size,
             Schedule::Power { power } => self.size / (step as f64 + 1.0).powf(power),
             Schedule::Anneal { final_size } => {
                 let half = steps / 2;

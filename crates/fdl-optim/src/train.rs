@@ -2,7 +2,7 @@
 
 use crate::error::finite;
 use crate::{
-    Loss, LossState, LpGeometry, Method, StepRule, TrainError, param_lp_norm, param_sums,
+    Loss, LossState, LpGeometry, Method, Schedule, StepRule, TrainError, param_lp_norm, param_sums,
     scale_params, steepest_steps, update_params,
 };
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -84,6 +84,34 @@ impl<M> Probe<'_, M> {
     }
 }
 
+/// State of an adaptive step size (`Schedule::Adaptive`): the current size and the last
+/// accepted point to step back to.
+struct Adaptive<M> {
+    size: f64,
+    growth: f64,
+    /// The module, `ln s` and `ln L` at the last accepted point.
+    accepted: Option<(M, f64, f64)>,
+}
+
+impl<M: Clone> Adaptive<M> {
+    /// Whether `ln_loss` is above the last accepted loss.
+    fn worse(&self, ln_loss: f64) -> bool {
+        self.accepted.as_ref().is_some_and(|a| ln_loss > a.2)
+    }
+
+    /// Halves the size and returns the point to go back to (none before the first acceptance,
+    /// or at the last step, where the run must end on an evaluated point).
+    fn reject(&mut self, may: bool) -> Option<(M, f64)> {
+        let (model, ln_scale, _) = self.accepted.as_ref().filter(|_| may)?;
+        self.size *= 0.5;
+        Some((model.clone(), *ln_scale))
+    }
+
+    fn accept(&mut self, model: &M, ln_scale: f64, ln_loss: f64) {
+        self.accepted = Some((model.clone(), ln_scale, ln_loss));
+    }
+}
+
 /// Full-batch trainer for any [`ScalarModel`].
 pub struct Trainer<M> {
     model: M,
@@ -160,14 +188,31 @@ impl<M: ScalarModel> Trainer<M> {
         let targets = to_host(batch.y.clone());
         let mut optimizer = config.method.burn_optimizer();
         let mut next_probe = probe_steps.iter().copied().peekable();
+        let mut adaptive = match config.step_rule.schedule {
+            Schedule::Adaptive { growth } => Some(Adaptive {
+                size: config.step_rule.size,
+                growth,
+                accepted: None,
+            }),
+            _ => None,
+        };
         for step in 0..=config.steps {
             let outputs = self.model.forward(batch.x.clone());
             let out_host = to_host(outputs.clone());
-            if let Some(bad) = out_host.iter().find(|m| !m.is_finite()) {
+            let bad = out_host.iter().copied().find(|m| !m.is_finite());
+            // An adaptive run steps back from a point that is non-finite or raises the loss.
+            if let (Some(a), Some(_)) = (adaptive.as_mut(), bad)
+                && let Some(back) = a.reject(step < config.steps)
+            {
+                (self.model, self.ln_scale) = back;
+                on_step(step + 1);
+                continue;
+            }
+            if let Some(value) = bad {
                 return Err(TrainError::Diverged {
                     step,
                     quantity: "output",
-                    value: *bad,
+                    value,
                 });
             }
             let unit_host: Vec<f64> = out_host.iter().zip(&targets).map(|(f, y)| f * y).collect();
@@ -177,6 +222,16 @@ impl<M: ScalarModel> Trainer<M> {
                 margin_loss => LossState::new(margin_loss, ln_margin_scale, &unit_host),
             };
             finite(step, "ln(grad L / L)", loss.ln_weight_over_loss)?;
+            if let Some(a) = adaptive.as_mut() {
+                if a.worse(loss.ln_loss)
+                    && let Some(back) = a.reject(step < config.steps)
+                {
+                    (self.model, self.ln_scale) = back;
+                    on_step(step + 1);
+                    continue;
+                }
+                a.accept(&self.model, self.ln_scale, loss.ln_loss);
+            }
             // dL/df_n = e^G c_n: -y_n w_n for a margin loss, the scaled residual for the square loss.
             let coefficients: Vec<f64> = match config.loss {
                 Loss::Square => loss.weights.clone(),
@@ -212,7 +267,9 @@ impl<M: ScalarModel> Trainer<M> {
             }
 
             if let Some(optimizer) = optimizer.as_mut() {
-                let lr = config.step_rule.size_at(step, config.steps);
+                let lr = adaptive
+                    .as_ref()
+                    .map_or_else(|| config.step_rule.size_at(step, config.steps), |a| a.size);
                 self.stateful_step(optimizer, lr, outputs, &coefficients, &loss, step + 1)?;
                 on_step(step + 1);
                 continue;
@@ -239,7 +296,9 @@ impl<M: ScalarModel> Trainer<M> {
             let ln_g_theta = (l - 1.0) * ln_s + ln_d_phi;
             let ln_theta = ln_s + ln_phi;
             let ln_k_theta = config.step_rule.ln_multiplier(
-                config.step_rule.size_at(step, config.steps),
+                adaptive
+                    .as_ref()
+                    .map_or_else(|| config.step_rule.size_at(step, config.steps), |a| a.size),
                 ln_g_theta,
                 ln_theta,
                 loss.ln_max_weight,
@@ -260,6 +319,9 @@ impl<M: ScalarModel> Trainer<M> {
                 }
             };
             self.model = update_params(self.model.clone(), &grads, kappa, rescale);
+            if let Some(a) = adaptive.as_mut() {
+                a.size *= a.growth;
+            }
             on_step(step + 1);
         }
         Ok(())

@@ -86,3 +86,67 @@ fn square_loss_gd_is_du_et_al_update() {
     }
     assert!(losses[STEPS] < losses[0], "GD lowers the square loss");
 }
+
+/// A step 50 times too large diverges under a fixed rule; the adaptive rule steps back, halves
+/// it, and the loss never rises.
+#[test]
+fn adaptive_steps_back_from_a_rising_loss() {
+    let (d, m) = (2, 6);
+    let dev = device();
+    let batch = Batch {
+        x: tensor2_from_host(&X, 3, d, &dev),
+        y: tensor1_from_host(&Y, &dev),
+    };
+    let net = || {
+        TwoLayerConfig {
+            input_dim: d,
+            width: m,
+            outer: OuterLayer::FixedSigns,
+        }
+        .init(&mut ChaCha8Rng::seed_from_u64(3), &dev)
+    };
+    let config = |schedule| TrainConfig {
+        loss: Loss::Square,
+        step_rule: StepRule {
+            kind: StepRuleKind::Fixed,
+            size: 50.0 * ETA,
+            schedule,
+        },
+        steps: 300,
+        geometry: LpGeometry::euclidean(),
+        method: Method::Steepest,
+    };
+    let mut fixed_last = f64::NAN;
+    let fixed = Trainer::plain(net()).run(
+        &batch,
+        &config(Schedule::Constant),
+        &[],
+        |p| {
+            fixed_last = p.loss.ln_loss;
+            Ok(())
+        },
+        |_| {},
+    );
+    assert!(
+        fixed.is_err() || fixed_last > 0.0,
+        "the fixed rule does not converge at this size"
+    );
+    let mut losses = Vec::new();
+    let every: Vec<usize> = (0..=300).collect();
+    Trainer::plain(net())
+        .run(
+            &batch,
+            &config(Schedule::Adaptive { growth: 1.1 }),
+            &every,
+            |p| {
+                losses.push(p.loss.ln_loss);
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+    for w in losses.windows(2) {
+        assert!(w[1] <= w[0], "the loss rose: {} -> {}", w[0], w[1]);
+    }
+    assert!(losses.last().unwrap() < &(losses[0] - 10.0), "{losses:?}");
+}
