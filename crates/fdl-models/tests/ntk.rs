@@ -100,3 +100,78 @@ fn wide_net_gram_approaches_du_h_inf() {
         assert!((a - b).abs() < 0.015, "{a} vs {b}");
     }
 }
+
+fn mlp(d: usize, width: usize, hidden: usize, seed: u64) -> Mlp {
+    MlpConfig {
+        input_dim: d,
+        width,
+        hidden,
+        weight_std: 1.4,
+        bias_std: 0.3,
+    }
+    .init(&mut ChaCha8Rng::seed_from_u64(seed), &device())
+}
+
+fn host(t: burn::tensor::Tensor<2>) -> Vec<f64> {
+    to_host(t.flatten::<1>(0, 1))
+}
+
+#[test]
+fn structured_mlp_ntk_equals_the_per_example_gradient_ntk() {
+    let dev = device();
+    let (x1, x2) = (sphere(4, 3, 8), sphere(3, 3, 9));
+    let (t1, t2) = (
+        tensor2_from_host(&x1, 4, 3, &dev),
+        tensor2_from_host(&x2, 3, 3, &dev),
+    );
+    for hidden in [1, 2, 3] {
+        let model = mlp(3, 5, hidden, 10 + hidden as u64);
+        let (total, parts) = model.ntk_by_layer(t1.clone(), t2.clone());
+        assert_eq!(parts.len(), hidden + 1);
+        let generic = empirical_ntk(&model, t1.clone(), t2.clone());
+        for (a, b) in host(total).iter().zip(&generic) {
+            assert!(
+                (a - b).abs() < 1e-12 * (1.0 + b.abs()),
+                "hidden {hidden}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn linearized_mlp_starts_at_the_network_and_has_its_ntk() {
+    let dev = device();
+    let x = sphere(5, 4, 11);
+    let t = tensor2_from_host(&x, 5, 4, &dev);
+    let model = mlp(4, 6, 2, 12);
+    let lin = LinearizedMlp::around(&model);
+    let (f, f_lin) = (
+        to_host(model.forward(t.clone())),
+        to_host(lin.forward(t.clone())),
+    );
+    for (a, b) in f.iter().zip(&f_lin) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+    // The linearization's tangent kernel (w.r.t. delta) is the network's NTK at theta_0.
+    let structured = host(model.ntk_by_layer(t.clone(), t.clone()).0);
+    let of_lin = empirical_ntk(&lin, t.clone(), t);
+    for (a, b) in structured.iter().zip(&of_lin) {
+        assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+}
+
+/// A wide MLP's NTK at initialization is a Monte Carlo estimate of the infinite-width kernel;
+/// the relative error of an entry shrinks like 1/sqrt(width).
+#[test]
+fn wide_mlp_ntk_approaches_the_arc_cosine_recursion() {
+    let dev = device();
+    let (n, d) = (4, 3);
+    let x = sphere(n, d, 13);
+    let t = tensor2_from_host(&x, n, d, &dev);
+    let exact = fdl_analysis::relu_mlp_kernels(&x, &x, d, 2, 1.4, 0.3).ntk;
+    let model = mlp(d, 3000, 2, 14);
+    let empirical = host(model.ntk_by_layer(t.clone(), t).0);
+    for (a, b) in empirical.iter().zip(&exact) {
+        assert!((a - b).abs() < 0.1 * b.abs(), "{a} vs {b}");
+    }
+}
