@@ -490,3 +490,25 @@ fn kernel_vs_rich_takes_user_regression_data() {
         assert_eq!(row.split(',').count(), 13);
     }
 }
+
+#[test]
+fn lazy_drift_quick_passes_with_the_linearization_alongside() {
+    let (_, dir, report) = run_passing(
+        "lazy-drift",
+        &["reproduce", "lazy-drift", "--quick", "--out", "run"],
+    );
+    let run = dir.join("run");
+    for f in ["figures/lazy_drift.svg", "test.csv"] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    // Drift falls with width, and the three layers' weight changes are reported.
+    let drift = |m: &str| report["headline"][m]["ntk_drift"].as_f64().unwrap();
+    assert!(drift("m256") < drift("m64"));
+    assert_eq!(
+        report["headline"]["m64"]["weight_change"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -5,6 +5,7 @@ mod depth_linear;
 mod gd_global_min;
 mod implicit_bias;
 mod kernel_vs_rich;
+mod lazy_drift;
 mod logistic_max_margin;
 mod require;
 mod steepest_descent;
@@ -13,6 +14,7 @@ pub use depth_conv::{DepthConv, DepthConvConfig};
 pub use depth_linear::{DepthLinear, DepthLinearConfig};
 pub use gd_global_min::{GdGlobalMin, GdGlobalMinConfig};
 pub use kernel_vs_rich::{KernelVsRich, KernelVsRichConfig};
+pub use lazy_drift::{LazyDrift, LazyDriftConfig};
 pub use logistic_max_margin::{LogisticMaxMargin, LogisticMaxMarginConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
 
@@ -23,13 +25,15 @@ static DEPTH_CONV: Registered<DepthConv> = Registered(PhantomData);
 static DEPTH_LINEAR: Registered<DepthLinear> = Registered(PhantomData);
 static GD_GLOBAL_MIN: Registered<GdGlobalMin> = Registered(PhantomData);
 static KERNEL_VS_RICH: Registered<KernelVsRich> = Registered(PhantomData);
+static LAZY_DRIFT: Registered<LazyDrift> = Registered(PhantomData);
 static LOGISTIC_MAX_MARGIN: Registered<LogisticMaxMargin> = Registered(PhantomData);
 static STEEPEST_DESCENT: Registered<SteepestDescent> = Registered(PhantomData);
 
 /// Every experiment, in catalogue order.
-pub fn registry() -> [&'static dyn Experiment; 6] {
+pub fn registry() -> [&'static dyn Experiment; 7] {
     [
         &GD_GLOBAL_MIN,
+        &LAZY_DRIFT,
         &LOGISTIC_MAX_MARGIN,
         &STEEPEST_DESCENT,
         &KERNEL_VS_RICH,
