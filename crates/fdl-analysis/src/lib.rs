@@ -23,5 +23,5 @@ pub use solvers::{
     MaxMargin, SolverError, fourier_l1_max_margin, fourier_l1_nearest_optimum, l2_max_margin,
     lp_max_margin, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant,
 };
-pub use spectral::{TopSingular, symmetric_eigenvalues, top_singular};
+pub use spectral::{TopSingular, kernel_gd_predictions, symmetric_eigenvalues, top_singular};
 pub use vector::{cosine, dot, loglog_slope, norm2};

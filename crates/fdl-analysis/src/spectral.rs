@@ -46,9 +46,66 @@ pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Vec<f64> {
     values
 }
 
+/// Predictions of kernel gradient descent on the square loss, in closed form: with step `eta`
+/// on `sum (u - y)^2 / 2` and Gram matrix `k` (`n x n`, symmetric), the training predictions
+/// after `t` steps are `u(t) = y + (I - eta K)^t (u(0) - y)` (the linearized network's
+/// dynamics; Lee et al. 2019, eq. 9). One eigendecomposition serves every `t` in `steps`.
+pub fn kernel_gd_predictions(
+    k: &[f64],
+    n: usize,
+    u0: &[f64],
+    y: &[f64],
+    eta: f64,
+    steps: &[usize],
+) -> Vec<Vec<f64>> {
+    assert_eq!(k.len(), n * n, "kernel buffer does not match its shape");
+    let m = Mat::from_fn(n, n, |i, j| k[i * n + j]);
+    let eig = m
+        .self_adjoint_eigen(faer::Side::Lower)
+        .expect("the eigendecomposition of a finite symmetric matrix converges");
+    let (q, lambda) = (eig.U(), eig.S().column_vector());
+    // Residual in the eigenbasis: c = Q^T (u0 - y).
+    let r: Vec<f64> = u0.iter().zip(y).map(|(a, b)| a - b).collect();
+    let c: Vec<f64> = (0..n)
+        .map(|j| (0..n).map(|i| q[(i, j)] * r[i]).sum())
+        .collect();
+    steps
+        .iter()
+        .map(|&t| {
+            let decayed: Vec<f64> = (0..n)
+                .map(|j| c[j] * (1.0 - eta * lambda[j]).powi(t as i32))
+                .collect();
+            (0..n)
+                .map(|i| y[i] + (0..n).map(|j| q[(i, j)] * decayed[j]).sum::<f64>())
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_gd_closed_form_matches_iterating_the_update() {
+        let k = [2.0, 0.5, 0.1, 0.5, 1.0, 0.3, 0.1, 0.3, 0.8];
+        let (u0, y, eta) = ([0.3, -0.2, 0.0], [1.0, -1.0, 0.5], 0.3);
+        let closed = kernel_gd_predictions(&k, 3, &u0, &y, eta, &[0, 1, 7]);
+        let mut u = u0.to_vec();
+        for t in 0..=7 {
+            if [0, 1, 7].contains(&t) {
+                let row = &closed[[0, 1, 7].iter().position(|&s| s == t).unwrap()];
+                for (a, b) in row.iter().zip(&u) {
+                    assert!((a - b).abs() < 1e-12, "t = {t}: {a} vs {b}");
+                }
+            }
+            // u <- u - eta K (u - y)
+            let r: Vec<f64> = u.iter().zip(&y).map(|(a, b)| a - b).collect();
+            for i in 0..3 {
+                u[i] -= eta * (0..3).map(|j| k[3 * i + j] * r[j]).sum::<f64>();
+            }
+        }
+    }
 
     #[test]
     fn eigenvalues_of_a_known_symmetric_matrix() {
