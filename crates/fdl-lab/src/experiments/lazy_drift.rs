@@ -113,6 +113,12 @@ fn rms_gap(a: &[f64], b: &[f64]) -> f64 {
     (a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
 }
 
+/// A model's outputs at one probe.
+struct Snapshot {
+    train: Vec<f64>,
+    test: Vec<f64>,
+}
+
 /// Trains `model` and returns its outputs on train and test at every probe.
 fn outputs_over_training<M: ScalarModel>(
     ctx: &mut RunContext,
@@ -122,7 +128,7 @@ fn outputs_over_training<M: ScalarModel>(
     test: &Tensor<2>,
     config: &TrainConfig,
     probes: &[usize],
-) -> Result<(M, Vec<(Vec<f64>, Vec<f64>)>), LabError> {
+) -> Result<(M, Vec<Snapshot>), LabError> {
     let mut seen = Vec::new();
     ctx.timed(label, |ctx| {
         let progress = ctx.progress().clone();
@@ -133,8 +139,10 @@ fn outputs_over_training<M: ScalarModel>(
                 config,
                 probes,
                 |p| {
-                    let test_out = to_host(p.model.forward(test.clone()));
-                    seen.push((p.outputs.to_vec(), test_out));
+                    seen.push(Snapshot {
+                        train: p.outputs.to_vec(),
+                        test: to_host(p.model.forward(test.clone())),
+                    });
                     Ok(())
                 },
                 |_| progress.inc(1),
@@ -229,12 +237,12 @@ impl LazyDrift {
         let kernel = kernel_gd_predictions(
             &to_host(ntk0.clone().flatten::<1>(0, 1)),
             n,
-            &linear[0].0,
+            &linear[0].train,
             &targets,
             config.step_size / n as f64,
             &[config.steps],
         );
-        let final_lin = &linear.last().expect("a final probe").0;
+        let final_lin = &linear.last().expect("a final probe").train;
         let kernel_mismatch = rms_gap(final_lin, &kernel[0]) / rms_gap(&targets, &vec![0.0; n]);
         let drift = frobenius(ntk_t - ntk0.clone()) / frobenius(ntk0);
         let layer_change = trained
@@ -243,7 +251,7 @@ impl LazyDrift {
             .zip(&weights0)
             .map(|(l, w0)| frobenius(l.weight.val().detach() - w0.clone()) / frobenius(w0.clone()))
             .collect();
-        let gap = |pick: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>| {
+        let gap = |pick: fn(&Snapshot) -> &[f64]| {
             real.iter()
                 .zip(&linear)
                 .map(|(a, b)| rms_gap(pick(a), pick(b)))
@@ -253,8 +261,8 @@ impl LazyDrift {
             width,
             drift,
             layer_change,
-            gap_train: gap(|p| &p.0),
-            gap_test: gap(|p| &p.1),
+            gap_train: gap(|p| &p.train),
+            gap_test: gap(|p| &p.test),
             kernel_mismatch,
         };
         let label = format!("m{width}");
