@@ -48,6 +48,16 @@ impl RunFolder {
         fs::write(&path, contents).map_err(|e| LabError::io(&path, e))
     }
 
+    /// Writes `data` as CSV (x0..x{d-1}, y) under `name` in the staging folder.
+    pub fn write_dataset(&self, name: &str, data: &fdl_data::Dataset) -> Result<(), LabError> {
+        let mut csv = Vec::new();
+        fdl_data::write_csv(data, &mut csv).map_err(|e| LabError::Io {
+            path: name.into(),
+            source: std::io::Error::other(e),
+        })?;
+        self.write(name, csv)
+    }
+
     /// Moves the staging folder to the target, replacing an earlier run there.
     pub fn commit(mut self) -> Result<PathBuf, LabError> {
         let old = self.staging.with_extension("old");

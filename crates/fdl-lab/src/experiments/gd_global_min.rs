@@ -2,7 +2,7 @@
 //! linear rate while the weights barely move and the Gram matrix H(t) stays near H_inf (Du,
 //! Zhai, Poczos, Singh 2018, arXiv:1810.02054). SCIENCE.md, section A.
 
-use super::require::{require_at_least, require_positive};
+use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
@@ -10,7 +10,7 @@ use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
 use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, loglog_slope, symmetric_eigenvalues};
-use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets, write_csv};
+use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets};
 use fdl_models::{
     OuterLayer, TwoLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -53,14 +53,12 @@ impl Validate for GdGlobalMinConfig {
         require_at_least("dim", self.dim, 2, "D >= 2")?;
         require_at_least("steps", self.steps, 10, "at least 10 steps")?;
         require_positive("step_size", self.step_size)?;
-        if self.widths.len() < 2 || self.widths.contains(&0) {
-            return Err(ConfigError::OutOfRange {
-                key: "widths",
-                value: format!("{:?}", self.widths),
-                allowed: "at least two positive widths (the checks fit slopes against m)",
-            });
-        }
-        Ok(())
+        require_sweep(
+            "widths",
+            &self.widths,
+            |&m| m > 0,
+            "at least two positive widths (the checks fit slopes against m)",
+        )
     }
 }
 
@@ -123,12 +121,7 @@ impl GdGlobalMin {
         if data.len() < 2 {
             return Err(DataError::Invalid("gd-global-min needs at least 2 points".into()).into());
         }
-        let mut csv = Vec::new();
-        write_csv(&data, &mut csv).map_err(|e| LabError::Io {
-            path: "dataset.csv".into(),
-            source: std::io::Error::other(e),
-        })?;
-        ctx.folder.write("dataset.csv", csv)?;
+        ctx.folder.write_dataset("dataset.csv", &data)?;
         Ok(data)
     }
 

@@ -5,7 +5,7 @@ use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{RunContext, Validate};
 use fdl_analysis::{cosine, normalized_margin_l2};
-use fdl_data::{DataError, Dataset, rng_from_seed, write_csv};
+use fdl_data::{DataError, Dataset, rng_from_seed};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, Schedule, StepRule, StepRuleKind, TrainConfig, Trainer,
@@ -58,12 +58,7 @@ pub(crate) fn upload_linear_data(
         ))
         .into());
     }
-    let mut csv = Vec::new();
-    write_csv(&data, &mut csv).map_err(|e| LabError::Io {
-        path: file.into(),
-        source: std::io::Error::other(e),
-    })?;
-    ctx.folder.write(file, csv)?;
+    ctx.folder.write_dataset(file, &data)?;
     let batch = Batch {
         x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
         y: tensor1_from_host(data.y(), &ctx.device),

@@ -2,7 +2,7 @@
 //! l2 (kernel) or an l1 (rich) implicit bias depending on its initialization scale alpha
 //! (Woodworth et al. 2020, arXiv:2002.09277). SCIENCE.md, section C.
 
-use super::require::{require_at_least, require_positive};
+use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
@@ -12,7 +12,7 @@ use crate::report::{Check, Comparison, Report};
 use fdl_analysis::{
     lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
 };
-use fdl_data::{DataError, Dataset, rng_from_seed, sparse_regression, write_csv};
+use fdl_data::{DataError, Dataset, rng_from_seed, sparse_regression};
 use fdl_models::{
     DiagonalNetConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -82,13 +82,12 @@ impl Validate for KernelVsRichConfig {
             });
         }
         require_at_least("max_steps", self.max_steps, 10, "at least 10 steps")?;
-        if self.alphas.len() < 2 || self.alphas.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-            return Err(ConfigError::OutOfRange {
-                key: "alphas",
-                value: format!("{:?}", self.alphas),
-                allowed: "at least two positive scales",
-            });
-        }
+        require_sweep(
+            "alphas",
+            &self.alphas,
+            |a| a.is_finite() && *a > 0.0,
+            "at least two positive scales",
+        )?;
         if self.depths.is_empty() || self.depths.iter().any(|&d| !(2..=8).contains(&d)) {
             return Err(ConfigError::OutOfRange {
                 key: "depths",
@@ -161,12 +160,7 @@ impl ExperimentSpec for KernelVsRich {
             )
             .into());
         }
-        let mut csv = Vec::new();
-        write_csv(&data, &mut csv).map_err(|e| LabError::Io {
-            path: "dataset.csv".into(),
-            source: std::io::Error::other(e),
-        })?;
-        ctx.folder.write("dataset.csv", csv)?;
+        ctx.folder.write_dataset("dataset.csv", &data)?;
         let l1 = min_l1_interpolant(data.x(), data.y(), d)?;
         let l2 = min_l2_interpolant(data.x(), data.y(), d)?;
         // The sparse target: the planted beta*, or with user data the min-l1 interpolant.

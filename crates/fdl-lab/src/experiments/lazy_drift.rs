@@ -2,7 +2,7 @@
 //! empirical NTK barely drifts and the network tracks f_lin (Lee et al. 2019,
 //! arXiv:1902.06720; Chizat, Oyallon, Bach 2019, arXiv:1812.07956). SCIENCE.md, section A.
 
-use super::require::{require_at_least, require_positive};
+use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
@@ -10,7 +10,7 @@ use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
 use burn::tensor::Tensor;
 use fdl_analysis::{kernel_gd_predictions, loglog_slope};
-use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed, write_csv};
+use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
 use fdl_models::{
     LinearizedMlp, MlpConfig, ScalarModel, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -68,14 +68,12 @@ impl Validate for LazyDriftConfig {
         require_at_least("steps", self.steps, 1, "at least 1 step")?;
         require_positive("weight_std", self.weight_std)?;
         require_positive("step_size", self.step_size)?;
-        if self.widths.len() < 2 || self.widths.contains(&0) {
-            return Err(ConfigError::OutOfRange {
-                key: "widths",
-                value: format!("{:?}", self.widths),
-                allowed: "at least two positive widths (the checks fit slopes against the width)",
-            });
-        }
-        Ok(())
+        require_sweep(
+            "widths",
+            &self.widths,
+            |&m| m > 0,
+            "at least two positive widths (the checks fit slopes against the width)",
+        )
     }
 }
 
@@ -179,12 +177,7 @@ impl LazyDrift {
             split(config.n..config.n + config.test_n)?,
         );
         for (data, file) in [(&train, "dataset.csv"), (&test, "test.csv")] {
-            let mut csv = Vec::new();
-            write_csv(data, &mut csv).map_err(|e| LabError::Io {
-                path: file.into(),
-                source: std::io::Error::other(e),
-            })?;
-            ctx.folder.write(file, csv)?;
+            ctx.folder.write_dataset(file, data)?;
         }
         Ok((train, test))
     }

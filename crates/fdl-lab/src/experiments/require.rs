@@ -64,3 +64,22 @@ pub(crate) fn require_depths(
         })
     }
 }
+
+/// `Err` unless `values` has at least two entries, each passing `valid` (a sweep the checks fit
+/// a slope or a transition to).
+pub(crate) fn require_sweep<T: std::fmt::Debug>(
+    key: &'static str,
+    values: &[T],
+    valid: impl Fn(&T) -> bool,
+    allowed: &'static str,
+) -> Result<(), ConfigError> {
+    if values.len() >= 2 && values.iter().all(valid) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            key,
+            value: format!("{values:?}"),
+            allowed,
+        })
+    }
+}
