@@ -175,3 +175,19 @@ fn wide_mlp_ntk_approaches_the_arc_cosine_recursion() {
         assert!((a - b).abs() < 0.1 * b.abs(), "{a} vs {b}");
     }
 }
+
+/// With the outer layer trained too, a very wide net's NTK approaches the full two-layer ReLU
+/// NTK (H_inf plus the outer-layer term) within the 1/sqrt(m) Monte Carlo error.
+#[test]
+fn wide_trained_outer_net_approaches_the_two_layer_relu_ntk() {
+    let (n, d, m) = (5, 4, 40_000);
+    let dev = device();
+    let x = sphere(n, d, 15);
+    let model = net(d, m, OuterLayer::Trained, 16);
+    let t = tensor2_from_host(&x, n, d, &dev);
+    let empirical = host(model.ntk(t.clone(), t));
+    let exact = fdl_analysis::two_layer_relu_ntk(&x, &x, d);
+    for (a, b) in empirical.iter().zip(&exact) {
+        assert!((a - b).abs() < 0.02, "{a} vs {b}");
+    }
+}

@@ -150,3 +150,52 @@ fn adaptive_steps_back_from_a_rising_loss() {
     }
     assert!(losses.last().unwrap() < &(losses[0] - 10.0), "{losses:?}");
 }
+
+/// One gradient step of size eta from the same point: the network and its linearization differ
+/// at second order in eta, so a tenfold smaller step shrinks the difference about a hundredfold.
+#[test]
+fn linearized_mlp_tracks_the_network_to_second_order_in_the_step() {
+    use fdl_models::{LinearizedMlp, MlpConfig, ScalarModel};
+    let dev = device();
+    let batch = Batch {
+        x: tensor2_from_host(&X, 3, 2, &dev),
+        y: tensor1_from_host(&Y, &dev),
+    };
+    let gap_after_one_step = |eta: f64| -> f64 {
+        let net = MlpConfig {
+            input_dim: 2,
+            width: 8,
+            hidden: 2,
+            weight_std: 1.3,
+            bias_std: 0.2,
+        }
+        .init(&mut ChaCha8Rng::seed_from_u64(4), &dev);
+        let lin = LinearizedMlp::around(&net);
+        let config = TrainConfig {
+            loss: Loss::Square,
+            step_rule: StepRule::constant(StepRuleKind::Fixed, eta),
+            steps: 1,
+            geometry: LpGeometry::euclidean(),
+            method: Method::Steepest,
+        };
+        let mut real = Trainer::plain(net);
+        real.run(&batch, &config, &[], |_| Ok(()), |_| {}).unwrap();
+        let mut linear = Trainer::plain(lin);
+        linear
+            .run(&batch, &config, &[], |_| Ok(()), |_| {})
+            .unwrap();
+        let a = to_host(real.model().forward(batch.x.clone()));
+        let b = to_host(linear.model().forward(batch.x.clone()));
+        a.iter()
+            .zip(&b)
+            .map(|(u, v)| (u - v).abs())
+            .fold(0.0, f64::max)
+    };
+    let (coarse, fine) = (gap_after_one_step(1e-2), gap_after_one_step(1e-3));
+    assert!(coarse > 0.0 && coarse < 1e-2, "gap {coarse}");
+    let ratio = coarse / fine;
+    assert!(
+        (50.0..200.0).contains(&ratio),
+        "second order: ratio {ratio} ({coarse} vs {fine})"
+    );
+}
