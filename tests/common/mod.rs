@@ -128,3 +128,26 @@ pub fn predictor_rows(run: &Path, labels: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Asserts that a run finished with a verdict (exit 0: every check holds, 1: one fails), not a
+/// usage or input error.
+pub fn assert_finished(out: &Output) {
+    assert!(
+        out.code == 0 || out.code == 1,
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        out.code,
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// Asserts that the report states a finding containing `needle`.
+pub fn assert_finding(report: &serde_json::Value, needle: &str) {
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.contains(needle))),
+        "no finding with {needle:?} in {findings:?}"
+    );
+}
