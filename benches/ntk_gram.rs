@@ -6,7 +6,7 @@
 use divan::Bencher;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_lab::device::{DType, DeviceKind, init_device};
-use fdl_models::{MlpConfig, OuterLayer, TwoLayerConfig, tensor2_from_host, to_host};
+use fdl_models::{MlpConfig, OuterLayer, Scaling, TwoLayerConfig, tensor2_from_host, to_host};
 
 /// The allocator the `fdl` binary uses, so the timings are the binary's.
 #[global_allocator]
@@ -50,6 +50,7 @@ fn du_two_layer_closed_form(bencher: Bencher) {
         input_dim: 100,
         width: 4096,
         outer: OuterLayer::FixedSigns,
+        scaling: Scaling::Ntk,
     }
     .init(&mut rng_from_seed(1), &x.device());
     bencher.bench_local(|| to_host(model.ntk(x.clone(), x.clone()).flatten::<1>(0, 1)));

@@ -9,7 +9,7 @@ use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{rng_from_seed, sphere_gaussian_targets};
 use fdl_lab::device::{DType, DeviceKind, init_device};
-use fdl_models::{OuterLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host};
+use fdl_models::{OuterLayer, Scaling, TwoLayerConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
 /// The allocator the `fdl` binary uses, so the timings are the binary's.
@@ -37,6 +37,7 @@ fn steps(bencher: Bencher, width: usize, dtype: DType) {
         input_dim: D,
         width,
         outer: OuterLayer::FixedSigns,
+        scaling: Scaling::Ntk,
     }
     .init(&mut rng_from_seed(1), &device);
     let config = TrainConfig {

@@ -15,6 +15,17 @@ pub enum OuterLayer {
     Trained,
 }
 
+/// Where the 1/sqrt(m) of a [`TwoLayer`] net sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// In the forward pass, `f = (1/sqrt m) sum_r a_r relu(w_r . x)` with a_r = +-1 (Du et al.,
+    /// Jacot et al.): every parameter's gradient is O(1/sqrt m).
+    Ntk,
+    /// In the initialization, `f = sum_r a_r relu(w_r . x)` with a_r = +-1/sqrt(m): the same
+    /// function at initialization, but the outer layer's gradient is sqrt(m) times larger.
+    Standard,
+}
+
 /// Shape and initialisation of a [`TwoLayer`] net.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoLayerConfig {
@@ -24,6 +35,8 @@ pub struct TwoLayerConfig {
     pub width: usize,
     /// Whether the outer layer is trained.
     pub outer: OuterLayer,
+    /// Where the 1/sqrt(m) scaling sits.
+    pub scaling: Scaling,
 }
 
 impl TwoLayerConfig {
@@ -36,8 +49,18 @@ impl TwoLayerConfig {
             rng,
             device,
         ));
+        let (magnitude, output_scale) = match self.scaling {
+            Scaling::Ntk => (1.0, 1.0 / (self.width as f64).sqrt()),
+            Scaling::Standard => (1.0 / (self.width as f64).sqrt(), 1.0),
+        };
         let signs: Vec<f64> = (0..self.width)
-            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+            .map(|_| {
+                if rng.random::<bool>() {
+                    magnitude
+                } else {
+                    -magnitude
+                }
+            })
             .collect();
         let signs = tensor2_from_host(&signs, self.width, 1, device);
         let (outer, fixed_outer) = match self.outer {
@@ -49,6 +72,7 @@ impl TwoLayerConfig {
             outer,
             fixed_outer,
             width: self.width,
+            output_scale,
         }
     }
 }
@@ -69,6 +93,9 @@ pub struct TwoLayer {
     /// The width m.
     #[module(skip)]
     pub width: usize,
+    /// The factor in front of the sum: 1/sqrt(m) (NTK parameterization) or 1 (standard).
+    #[module(skip)]
+    pub output_scale: f64,
 }
 
 impl TwoLayer {
@@ -92,24 +119,24 @@ impl TwoLayer {
     }
 
     /// The empirical NTK between the rows of `x1` and `x2`, `[n1, n2]`, in closed form
-    /// (exact for this architecture, no per-example gradients):
-    /// `(x1 x2^T) .* (S1 diag(a^2) S2^T) / m` from W, plus `relu(x1 W) relu(x2 W)^T / m` from a when
-    /// it is trained. With fixed signs (a_r^2 = 1) this is Du et al.'s H(t).
+    /// (exact for this architecture, no per-example gradients), with c the output scale:
+    /// `c^2 (x1 x2^T) .* (S1 diag(a^2) S2^T)` from W, plus `c^2 relu(x1 W) relu(x2 W)^T` from a
+    /// when it is trained. With fixed signs in NTK scaling this is Du et al.'s H(t).
     pub fn ntk(&self, x1: Tensor<2>, x2: Tensor<2>) -> Tensor<2> {
-        let m = self.width as f64;
+        let c2 = self.output_scale * self.output_scale;
         let a_sq = self.outer_weights().square().reshape([1, self.width]);
         let (s1, s2) = (
             self.activation_pattern(x1.clone()),
             self.activation_pattern(x2.clone()),
         );
         let inputs = x1.clone().matmul(x2.clone().transpose());
-        let mut k = inputs * (s1 * a_sq).matmul(s2.transpose()) / m;
+        let mut k = inputs * (s1 * a_sq).matmul(s2.transpose()) * c2;
         if self.outer.is_some() {
             let (h1, h2) = (
                 relu(self.pre_activations(x1)),
                 relu(self.pre_activations(x2)),
             );
-            k = k + h1.matmul(h2.transpose()) / m;
+            k = k + h1.matmul(h2.transpose()) * c2;
         }
         k
     }
@@ -121,7 +148,6 @@ impl ScalarModel for TwoLayer {
         let hidden = relu(self.pre_activations(x));
         // A multiplication, not a division: Burn 0.22.1's autodiff takes the reciprocal of a
         // divisor in f32 in the backward pass (float_div_scalar), a 3e-8 error in f64 gradients.
-        let scale = 1.0 / (self.width as f64).sqrt();
-        (hidden.matmul(self.outer_weights()) * scale).reshape([n])
+        (hidden.matmul(self.outer_weights()) * self.output_scale).reshape([n])
     }
 }

@@ -33,10 +33,15 @@ fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
 }
 
 fn net(d: usize, m: usize, outer: OuterLayer, seed: u64) -> TwoLayer {
+    net_scaled(d, m, outer, Scaling::Ntk, seed)
+}
+
+fn net_scaled(d: usize, m: usize, outer: OuterLayer, scaling: Scaling, seed: u64) -> TwoLayer {
     TwoLayerConfig {
         input_dim: d,
         width: m,
         outer,
+        scaling,
     }
     .init(&mut ChaCha8Rng::seed_from_u64(seed), &device())
 }
@@ -63,8 +68,14 @@ fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
     let (d, m) = (4, 9);
     let dev = device();
     let (x1, x2) = (sphere(5, d, 3), sphere(3, d, 4));
-    for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
-        let model = net(d, m, outer, 5);
+    let variants = [
+        (OuterLayer::FixedSigns, Scaling::Ntk),
+        (OuterLayer::Trained, Scaling::Ntk),
+        (OuterLayer::FixedSigns, Scaling::Standard),
+        (OuterLayer::Trained, Scaling::Standard),
+    ];
+    for (outer, scaling) in variants {
+        let model = net_scaled(d, m, outer, scaling, 5);
         let t1 = tensor2_from_host(&x1, 5, d, &dev);
         let t2 = tensor2_from_host(&x2, 3, d, &dev);
         let closed = to_host(model.ntk(t1.clone(), t2.clone()).flatten::<1>(0, 1));
@@ -73,7 +84,7 @@ fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
         for (a, b) in closed.iter().zip(&generic) {
             assert!(
                 (a - b).abs() < 1e-12 * (1.0 + b.abs()),
-                "{outer:?}: {a} vs {b}"
+                "{outer:?} {scaling:?}: {a} vs {b}"
             );
         }
         let (_, params) = jacobian(&model, tensor2_from_host(&x1[..d], 1, d, &dev));
@@ -190,4 +201,32 @@ fn wide_trained_outer_net_approaches_the_two_layer_relu_ntk() {
     for (a, b) in empirical.iter().zip(&exact) {
         assert!((a - b).abs() < 0.02, "{a} vs {b}");
     }
+}
+
+/// Standard and NTK scaling compute the same function from the same draw; only the gradients
+/// (and so the NTK's outer-layer term, m times larger) differ.
+#[test]
+fn standard_scaling_is_the_same_function_with_a_larger_outer_gradient() {
+    let (d, m) = (3, 16);
+    let dev = device();
+    let x = tensor2_from_host(&sphere(4, d, 17), 4, d, &dev);
+    let ntk = net_scaled(d, m, OuterLayer::Trained, Scaling::Ntk, 18);
+    let standard = net_scaled(d, m, OuterLayer::Trained, Scaling::Standard, 18);
+    let (a, b) = (
+        to_host(ntk.forward(x.clone())),
+        to_host(standard.forward(x.clone())),
+    );
+    for (u, v) in a.iter().zip(&b) {
+        assert!((u - v).abs() < 1e-12, "{u} vs {v}");
+    }
+    let (k_ntk, k_std) = (
+        host(ntk.ntk(x.clone(), x.clone())),
+        host(standard.ntk(x.clone(), x)),
+    );
+    assert!(
+        k_std[0] > 2.0 * k_ntk[0],
+        "outer term grows: {} vs {}",
+        k_std[0],
+        k_ntk[0]
+    );
 }

@@ -2,7 +2,9 @@
 //! two-layer ReLU net written out on the host.
 
 use burn::tensor::{Device, FloatDType};
-use fdl_models::{OuterLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host};
+use fdl_models::{
+    OuterLayer, Scaling, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
+};
 use fdl_optim::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +28,7 @@ fn square_loss_gd_is_du_et_al_update() {
         input_dim: d,
         width: m,
         outer: OuterLayer::FixedSigns,
+        scaling: Scaling::Ntk,
     }
     .init(&mut ChaCha8Rng::seed_from_u64(3), &dev);
     let mut w = to_host(model.inner.val().flatten::<1>(0, 1)); // [d, m] row-major
@@ -102,6 +105,7 @@ fn adaptive_steps_back_from_a_rising_loss() {
             input_dim: d,
             width: m,
             outer: OuterLayer::FixedSigns,
+            scaling: Scaling::Ntk,
         }
         .init(&mut ChaCha8Rng::seed_from_u64(3), &dev)
     };

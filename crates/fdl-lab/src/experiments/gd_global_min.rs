@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, loglog_slope, symmetric_eigenvalues};
 use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets};
 use fdl_models::{
-    OuterLayer, TwoLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
+    OuterLayer, Scaling, TwoLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
 };
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
@@ -141,6 +141,7 @@ impl GdGlobalMin {
             input_dim: dim,
             width,
             outer: OuterLayer::FixedSigns,
+            scaling: Scaling::Ntk,
         }
         .init(
             &mut rng_from_seed(ctx.seed.wrapping_add(width as u64)),
