@@ -24,4 +24,4 @@ pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
 pub use mlp::{Dense, LinearizedMlp, Mlp, MlpConfig};
 pub use ntk::{empirical_ntk, jacobian};
 pub use traits::{Homogeneous, LinearPredictor, ScalarModel};
-pub use two_layer::{OuterLayer, Scaling, TwoLayer, TwoLayerConfig};
+pub use two_layer::{LinearizedTwoLayer, OuterLayer, Scaling, TwoLayer, TwoLayerConfig};

@@ -151,3 +151,51 @@ impl ScalarModel for TwoLayer {
         (hidden.matmul(self.outer_weights()) * self.output_scale).reshape([n])
     }
 }
+
+/// The linearization of a [`TwoLayer`] net around its parameters theta_0, trained in the
+/// displacement delta (Lee et al. 2019): with c the output scale and S_0 the activation pattern
+/// at theta_0, `f_lin(x) = f(x; theta_0) + c [(S_0 .* (x dW)) a_0 + relu(x W_0) da]`.
+#[derive(Module, Debug)]
+pub struct LinearizedTwoLayer {
+    /// W_0 and a_0, frozen (module constants).
+    pub base: (Tensor<2>, Tensor<2>),
+    /// dW, starting at 0.
+    pub delta_inner: Param<Tensor<2>>,
+    /// da when the outer layer is trained.
+    pub delta_outer: Option<Param<Tensor<2>>>,
+    /// The output scale c.
+    #[module(skip)]
+    pub output_scale: f64,
+}
+
+impl LinearizedTwoLayer {
+    /// The linearization of `net` at its current parameters.
+    pub fn around(net: &TwoLayer) -> Self {
+        let (w0, a0) = (net.inner.val().detach(), net.outer_weights().detach());
+        Self {
+            delta_inner: Param::from_tensor(w0.zeros_like()),
+            delta_outer: net
+                .outer
+                .as_ref()
+                .map(|_| Param::from_tensor(a0.zeros_like())),
+            base: (w0, a0),
+            output_scale: net.output_scale,
+        }
+    }
+}
+
+impl ScalarModel for LinearizedTwoLayer {
+    fn forward(&self, x: Tensor<2>) -> Tensor<1> {
+        let n = x.dims()[0];
+        let (w0, a0) = &self.base;
+        let pre = x.clone().matmul(w0.clone());
+        let gate = pre.clone().greater_equal_elem(0.0);
+        let moved = x.matmul(self.delta_inner.val());
+        let tangent = moved.zeros_like().mask_where(gate, moved);
+        let mut out = (relu(pre.clone()) + tangent).matmul(a0.clone());
+        if let Some(da) = &self.delta_outer {
+            out = out + relu(pre).matmul(da.val());
+        }
+        (out * self.output_scale).reshape([n])
+    }
+}

@@ -230,3 +230,46 @@ fn standard_scaling_is_the_same_function_with_a_larger_outer_gradient() {
         k_ntk[0]
     );
 }
+
+/// A linearization starts at the network and its tangent kernel (w.r.t. the displacement) is
+/// the network's NTK at theta_0.
+fn assert_linearization<M: ScalarModel, L: ScalarModel>(
+    net: &M,
+    lin: &L,
+    x: &[f64],
+    d: usize,
+    what: &str,
+) {
+    let dev = device();
+    let n = x.len() / d;
+    let t = tensor2_from_host(x, n, d, &dev);
+    let (f, f_lin) = (
+        to_host(net.forward(t.clone())),
+        to_host(lin.forward(t.clone())),
+    );
+    for (a, b) in f.iter().zip(&f_lin) {
+        assert!((a - b).abs() < 1e-12, "{what}: f {a} vs f_lin {b}");
+    }
+    let (k_net, k_lin) = (
+        empirical_ntk(net, t.clone(), t.clone()),
+        empirical_ntk(lin, t.clone(), t),
+    );
+    for (a, b) in k_net.iter().zip(&k_lin) {
+        assert!(
+            (a - b).abs() < 1e-12 * (1.0 + a.abs()),
+            "{what}: NTK {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn two_layer_linearizations_have_the_networks_ntk() {
+    let x = sphere(5, 3, 19);
+    for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
+        for scaling in [Scaling::Ntk, Scaling::Standard] {
+            let model = net_scaled(3, 7, outer, scaling, 20);
+            let lin = LinearizedTwoLayer::around(&model);
+            assert_linearization(&model, &lin, &x, 3, &format!("{outer:?} {scaling:?}"));
+        }
+    }
+}
