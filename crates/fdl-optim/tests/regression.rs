@@ -20,6 +20,14 @@ fn device() -> Device {
     d.autodiff()
 }
 
+/// The three points on the device.
+fn batch(dev: &Device) -> Batch {
+    Batch {
+        x: tensor2_from_host(&X, 3, 2, dev),
+        y: tensor1_from_host(&Y, dev),
+    }
+}
+
 #[test]
 fn square_loss_gd_is_du_et_al_update() {
     let (d, m) = (2, 6);
@@ -58,10 +66,7 @@ fn square_loss_gd_is_du_et_al_update() {
         w = next;
     }
 
-    let batch = Batch {
-        x: tensor2_from_host(&X, 3, d, &dev),
-        y: tensor1_from_host(&Y, &dev),
-    };
+    let batch = batch(&dev);
     let config = TrainConfig {
         loss: Loss::Square,
         step_rule: StepRule::constant(StepRuleKind::Fixed, ETA),
@@ -96,10 +101,7 @@ fn square_loss_gd_is_du_et_al_update() {
 fn adaptive_steps_back_from_a_rising_loss() {
     let (d, m) = (2, 6);
     let dev = device();
-    let batch = Batch {
-        x: tensor2_from_host(&X, 3, d, &dev),
-        y: tensor1_from_host(&Y, &dev),
-    };
+    let batch = batch(&dev);
     let net = || {
         TwoLayerConfig {
             input_dim: d,
@@ -161,10 +163,7 @@ fn adaptive_steps_back_from_a_rising_loss() {
 fn linearized_mlp_tracks_the_network_to_second_order_in_the_step() {
     use fdl_models::{LinearizedMlp, MlpConfig, ScalarModel};
     let dev = device();
-    let batch = Batch {
-        x: tensor2_from_host(&X, 3, 2, &dev),
-        y: tensor1_from_host(&Y, &dev),
-    };
+    let batch = batch(&dev);
     let gap_after_one_step = |eta: f64| -> f64 {
         let net = MlpConfig {
             input_dim: 2,
