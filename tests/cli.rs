@@ -246,6 +246,50 @@ fn kernel_vs_rich_rejects_data_no_predictor_interpolates() {
 }
 
 #[test]
+fn overparam_margin_rejects_high_dimensional_points_and_bad_labels() {
+    let dir = scratch("om-bad");
+    std::fs::write(dir.join("d3.csv"), "x0,x1,x2,y\n1,0,0,1\n0,1,0,-1\n").unwrap();
+    std::fs::write(dir.join("lab.csv"), "x0,x1,y\n1,0,1\n0,1,0\n").unwrap();
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "overparam-margin",
+            "--data",
+            "d3.csv",
+            "--out",
+            "run",
+        ],
+    );
+    assert_rejected(&out, &dir, &["3 features", "1 or 2 features"]);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "overparam-margin",
+            "--data",
+            "lab.csv",
+            "--out",
+            "run",
+        ],
+    );
+    assert_rejected(&out, &dir, &["row 2", "-1 or +1"]);
+}
+
+#[test]
+fn experiments_on_built_in_data_refuse_user_data() {
+    let dir = scratch("no-data");
+    std::fs::write(dir.join("d.csv"), "x0,x1,y\n1,0,1\n0,1,-1\n").unwrap();
+    for name in ["overparam-generalization", "ntk-vs-regularized"] {
+        let out = fdl_in(
+            &dir,
+            &["reproduce", name, "--data", "d.csv", "--out", "run"],
+        );
+        assert_rejected(&out, &dir, &["does not take --data"]);
+    }
+}
+
+#[test]
 fn config_file_errors_name_the_file() {
     let dir = scratch("cfg");
     std::fs::write(dir.join("c.toml"), "steps = 5\n").unwrap();

@@ -70,6 +70,18 @@ pub fn two_layer_relu_ntk(x1: &[f64], x2: &[f64], d: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The arc-cosine kernel of degree 1, `E[relu(w.x) relu(w.x')]` with w ~ N(0, I) (Cho & Saul
+/// 2009): the kernel of the random ReLU features relu(w.x), i.e. the NNGP of a two-layer net.
+pub fn relu_feature_kernel(x1: &[f64], x2: &[f64], d: usize) -> Vec<f64> {
+    let (s1, s2, cross) = inner_products(x1, x2, d);
+    let n2 = s2.len();
+    cross
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| relu_expectation(s1[k / n2], s2[k % n2], c))
+        .collect()
+}
+
 /// The NNGP and NTK of an infinitely wide ReLU MLP.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MlpKernels {

@@ -7,13 +7,18 @@
 
 mod csv_io;
 mod dataset;
+mod digits;
 mod error;
 mod synthetic;
 
 pub use csv_io::{read_csv, write_csv};
 pub use dataset::Dataset;
+pub use digits::{
+    DIGITS_PIXELS, DIGITS_ROWS, DIGITS_SPLIT_SEED, DigitsSplit, DigitsTask, digits, digits_split,
+};
 pub use error::DataError;
 pub use synthetic::{
-    asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels, rng_from_seed,
-    soudry_2d, sparse_regression, sphere_gaussian_targets,
+    XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels,
+    rng_from_seed, sine_boundary_2d, soudry_2d, sparse_regression, sphere_gaussian_targets,
+    xor_cube,
 };

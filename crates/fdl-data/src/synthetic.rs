@@ -74,6 +74,53 @@ pub fn sparse_regression(
     )
 }
 
+/// `n` points uniform on [-1, 1]^2 labelled `y = sign(sin(3 x_1) - x_2)`: a non-linear rule for
+/// the two-layer margin experiments (Wei et al. 2019). Both labels occur (for n >= 2).
+pub fn sine_boundary_2d(n: usize, rng: &mut impl Rng) -> Dataset {
+    loop {
+        let mut x = Vec::with_capacity(2 * n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (a, b): (f64, f64) = (rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0));
+            x.extend([a, b]);
+            y.push(if (3.0 * a).sin() >= b { 1.0 } else { -1.0 });
+        }
+        if n < 2 || (y.contains(&1.0) && y.contains(&-1.0)) {
+            return Dataset::new(x, y, 2).expect("generator produces a valid dataset");
+        }
+    }
+}
+
+/// The distribution of the irrelevant coordinates of [`xor_cube`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XorNoise {
+    /// Uniform on {-1, +1} (Wei et al. 2019's distribution D).
+    Cube,
+    /// Standard normal.
+    Gaussian,
+}
+
+/// Wei, Lee, Liu, Ma (2019)'s distribution D: (x_1, x_2) uniform on {-1, +1}^2, y = x_1 x_2
+/// (XOR), and d - 2 further coordinates of `noise`. Needs d >= 2.
+pub fn xor_cube(n: usize, d: usize, noise: XorNoise, rng: &mut impl Rng) -> Dataset {
+    assert!(d >= 2, "XOR needs two coordinates");
+    let sign = |rng: &mut dyn rand::RngCore| if rng.random::<bool>() { 1.0 } else { -1.0 };
+    let mut x = Vec::with_capacity(n * d);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (a, b) = (sign(rng), sign(rng));
+        x.extend([a, b]);
+        for _ in 2..d {
+            x.push(match noise {
+                XorNoise::Cube => sign(rng),
+                XorNoise::Gaussian => rng.sample(StandardNormal),
+            });
+        }
+        y.push(a * b);
+    }
+    Dataset::new(x, y, d).expect("generator produces a valid dataset")
+}
+
 /// The 2-D data of Soudry et al. (2018, Fig. 1): support vectors (0.5, 1.5) and (1.5, 0.5) with
 /// label +1, their negatives with label -1, and `extra` random points off the margin (half per
 /// class), so that the l2 max-margin predictor is w = (0.5, 0.5).
@@ -183,6 +230,21 @@ mod tests {
         // Two opposite rows z and -z are not.
         assert!(!separable_through_origin_2d(&[1.0, 0.0, -1.0, 0.0]));
         assert!(separable_through_origin_2d(&[1.0, 0.0, 0.0, 1.0]));
+    }
+
+    #[test]
+    fn xor_labels_are_the_product_of_the_first_two_coordinates() {
+        for noise in [XorNoise::Cube, XorNoise::Gaussian] {
+            let d = xor_cube(200, 6, noise, &mut rng_from_seed(4));
+            for n in 0..d.len() {
+                let r = d.row(n);
+                assert_eq!(d.y()[n], r[0] * r[1]);
+                assert!(r[..2].iter().all(|v| v.abs() == 1.0));
+            }
+            let cube = d.x().iter().all(|v| v.abs() == 1.0);
+            assert_eq!(cube, noise == XorNoise::Cube);
+            assert!(d.y().contains(&1.0) && d.y().contains(&-1.0));
+        }
     }
 
     #[test]

@@ -18,3 +18,4 @@ pub mod lab;
 pub mod recorder;
 pub mod report;
 pub mod run_folder;
+pub mod sweep;

@@ -14,14 +14,16 @@ mod host;
 mod linear_conv;
 mod mlp;
 mod ntk;
+mod relu_net;
 mod traits;
 mod two_layer;
 
 pub use deep_linear::{DeepLinear, DeepLinearConfig};
-pub use diagonal::{DiagonalNet, DiagonalNetConfig};
+pub use diagonal::{DiagonalNet, DiagonalNetConfig, LinearizedDiagonal};
 pub use host::{normal_tensor, tensor1_from_host, tensor2_from_host, to_host};
 pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
 pub use mlp::{Dense, LinearizedMlp, Mlp, MlpConfig};
 pub use ntk::{empirical_ntk, jacobian};
-pub use traits::{Homogeneous, LinearPredictor, ScalarModel};
+pub use relu_net::{ReluNet, ReluNetConfig};
+pub use traits::{Classifier, Homogeneous, LinearPredictor, ScalarModel};
 pub use two_layer::{LinearizedTwoLayer, OuterLayer, Scaling, TwoLayer, TwoLayerConfig};

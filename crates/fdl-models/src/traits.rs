@@ -23,3 +23,19 @@ pub trait LinearPredictor: ScalarModel {
     /// The effective predictor beta, shape `[d]`.
     fn effective_predictor(&self) -> Tensor<1>;
 }
+
+/// A Burn module that maps inputs `[n, d]` to k logits per input, `[n, k]`: a classifier for
+/// the regularized trainer. k = 1 is a binary task with labels +-1 (margin `y f(x)`); k >= 2 a
+/// multi-class task (margin `f_y(x) - max_{j != y} f_j(x)`). Every [`ScalarModel`] is one, with
+/// k = 1.
+pub trait Classifier: Module {
+    /// The logits, `[n, k]`.
+    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+}
+
+impl<M: ScalarModel> Classifier for M {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        let n = x.dims()[0];
+        self.forward(x).reshape([n, 1])
+    }
+}

@@ -1,7 +1,7 @@
 //! Two-layer ReLU network `f(x) = (1/sqrt m) sum_r a_r relu(w_r . x)` (Du, Zhai, Poczos, Singh
 //! 2018, arXiv:1810.02054), with the outer layer fixed or trained.
 
-use crate::{ScalarModel, normal_tensor, tensor2_from_host};
+use crate::{Homogeneous, ScalarModel, normal_tensor, tensor2_from_host};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, activation::relu};
 use rand::Rng;
@@ -43,12 +43,7 @@ impl TwoLayerConfig {
     /// Draws w_r ~ N(0, I) and uniform signs a_r from `rng` on `device`.
     pub fn init(&self, rng: &mut impl Rng, device: &Device) -> TwoLayer {
         assert!(self.input_dim >= 1 && self.width >= 1);
-        let inner = Param::from_tensor(normal_tensor(
-            [self.input_dim, self.width],
-            1.0,
-            rng,
-            device,
-        ));
+        let inner = normal_tensor([self.input_dim, self.width], 1.0, rng, device);
         let (magnitude, output_scale) = match self.scaling {
             Scaling::Ntk => (1.0, 1.0 / (self.width as f64).sqrt()),
             Scaling::Standard => (1.0 / (self.width as f64).sqrt(), 1.0),
@@ -63,17 +58,7 @@ impl TwoLayerConfig {
             })
             .collect();
         let signs = tensor2_from_host(&signs, self.width, 1, device);
-        let (outer, fixed_outer) = match self.outer {
-            OuterLayer::FixedSigns => (None, Some(signs)),
-            OuterLayer::Trained => (Some(Param::from_tensor(signs)), None),
-        };
-        TwoLayer {
-            inner,
-            outer,
-            fixed_outer,
-            width: self.width,
-            output_scale,
-        }
+        TwoLayer::from_weights(inner, signs, self.outer, output_scale)
     }
 }
 
@@ -99,6 +84,29 @@ pub struct TwoLayer {
 }
 
 impl TwoLayer {
+    /// A net with hidden weights W `[d, m]`, outer weights a `[m, 1]` (trained or a fixed
+    /// constant) and the factor `output_scale` in front of the sum.
+    pub fn from_weights(
+        inner: Tensor<2>,
+        outer: Tensor<2>,
+        trained: OuterLayer,
+        output_scale: f64,
+    ) -> Self {
+        let width = inner.dims()[1];
+        assert_eq!(outer.dims(), [width, 1], "a is [m, 1]");
+        let (outer, fixed_outer) = match trained {
+            OuterLayer::FixedSigns => (None, Some(outer)),
+            OuterLayer::Trained => (Some(Param::from_tensor(outer)), None),
+        };
+        TwoLayer {
+            inner: Param::from_tensor(inner),
+            outer,
+            fixed_outer,
+            width,
+            output_scale,
+        }
+    }
+
     /// The outer weights a, `[m, 1]`.
     pub fn outer_weights(&self) -> Tensor<2> {
         match (&self.outer, &self.fixed_outer) {
@@ -149,6 +157,13 @@ impl ScalarModel for TwoLayer {
         // A multiplication, not a division: Burn 0.22.1's autodiff takes the reciprocal of a
         // divisor in f32 in the backward pass (float_div_scalar), a 3e-8 error in f64 gradients.
         (hidden.matmul(self.outer_weights()) * self.output_scale).reshape([n])
+    }
+}
+
+impl Homogeneous for TwoLayer {
+    /// Degree 2 with a trained outer layer, 1 with fixed signs.
+    fn homogeneity_degree(&self) -> u32 {
+        if self.outer.is_some() { 2 } else { 1 }
     }
 }
 

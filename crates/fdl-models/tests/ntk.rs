@@ -273,3 +273,66 @@ fn two_layer_linearizations_have_the_networks_ntk() {
         }
     }
 }
+
+/// A diagonal net away from its symmetric start (u != v, so every coordinate has a gradient),
+/// built from host values so its parameters are fresh leaves of the autodiff graph.
+fn diagonal_net(d: usize, depth: u32, seed: u64) -> DiagonalNet {
+    let dev = device();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut positive = |_| 0.3 + 0.7 * rand::Rng::random::<f64>(&mut rng);
+    let u: Vec<f64> = (0..d).map(&mut positive).collect();
+    let v: Vec<f64> = (0..d).map(&mut positive).collect();
+    DiagonalNet {
+        u: burn::module::Param::from_tensor(tensor1_from_host(&u, &dev)),
+        v: burn::module::Param::from_tensor(tensor1_from_host(&v, &dev)),
+        depth,
+    }
+}
+
+#[test]
+fn diagonal_linearization_has_the_networks_ntk() {
+    let x = sphere(6, 4, 23);
+    for depth in [1, 2, 3] {
+        let model = diagonal_net(4, depth, 24 + depth as u64);
+        let lin = LinearizedDiagonal::around(&model);
+        assert_linearization(&model, &lin, &x, 4, &format!("diagonal D = {depth}"));
+    }
+}
+
+#[test]
+fn diagonal_linearization_tracks_a_tiny_step_to_second_order() {
+    // Move both by the same small displacement: f and f_lin differ by O(|delta|^2).
+    let (d, dev) = (4, device());
+    let x = sphere(5, d, 31);
+    let t = tensor2_from_host(&x, 5, d, &dev);
+    let model = diagonal_net(d, 2, 32);
+    let base = LinearizedDiagonal::around(&model);
+    for h in [1e-3, 1e-4] {
+        let du: Vec<f64> = (0..d).map(|i| h * (1.0 + i as f64)).collect();
+        let dv: Vec<f64> = (0..d).map(|i| -h * (0.5 + i as f64)).collect();
+        let (u0, v0) = (to_host(model.u.val()), to_host(model.v.val()));
+        let add = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p + q).collect::<Vec<_>>();
+        let moved = DiagonalNet {
+            u: burn::module::Param::from_tensor(tensor1_from_host(&add(&u0, &du), &dev)),
+            v: burn::module::Param::from_tensor(tensor1_from_host(&add(&v0, &dv), &dev)),
+            depth: 2,
+        };
+        let lin = LinearizedDiagonal {
+            delta_u: burn::module::Param::from_tensor(tensor1_from_host(&du, &dev)),
+            delta_v: burn::module::Param::from_tensor(tensor1_from_host(&dv, &dev)),
+            ..base.clone()
+        };
+        let (f, f_lin) = (
+            to_host(moved.forward(t.clone())),
+            to_host(lin.forward(t.clone())),
+        );
+        // D = 2: f - f_lin = <du^2 - dv^2, x> exactly.
+        for (n, (a, b)) in f.iter().zip(&f_lin).enumerate() {
+            let exact: f64 = (0..d)
+                .map(|i| (du[i] * du[i] - dv[i] * dv[i]) * x[n * d + i])
+                .sum();
+            assert!((a - b - exact).abs() < 1e-15, "h {h}: {a} - {b} vs {exact}");
+            assert!((a - b).abs() <= 20.0 * h * h, "h {h}: gap {}", a - b);
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod error;
 mod loss;
 mod method;
 mod params;
+mod regularized;
 mod schedule;
 mod steepest;
 mod step_rule;
@@ -26,6 +27,7 @@ pub use error::TrainError;
 pub use loss::{Loss, LossState};
 pub use method::Method;
 pub use params::{ParamSums, param_sums, scale_params, update_params};
+pub use regularized::{ContinuationConfig, Labels, StageSummary, StepInfo, train_regularized};
 pub use schedule::log_spaced_steps;
 pub use steepest::{
     LpGeometry, NormScope, SteepestDirection, dual_exponent, param_lp_norm, steepest_direction,

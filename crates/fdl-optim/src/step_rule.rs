@@ -17,6 +17,9 @@ pub enum StepRuleKind {
     /// `theta <- theta - eta grad L / L(theta)`, computed via softmax weights (normalized GD;
     /// with eta = 1/B^2 the step the steepest-descent theorem allows for linear models).
     InverseLoss,
+    /// `theta <- theta - eta grad L / (L max(ln(1/L), 1))`: the fast schedule of Lyu & Li
+    /// (2020, arXiv:1906.05890) for homogeneous nets, under which the smoothed margin still rises.
+    InverseLossLog,
 }
 
 /// How the size of a step rule changes over a run.
@@ -105,6 +108,10 @@ impl StepRule {
             StepRuleKind::FixedLength => ln_size - ln_g_norm,
             StepRuleKind::Relative => ln_size + ln_theta_norm - ln_g_norm,
             StepRuleKind::InverseLoss => ln_size + ln_weight_over_loss,
+            StepRuleKind::InverseLossLog => {
+                let ln_loss = ln_max_weight - ln_weight_over_loss;
+                ln_size + ln_weight_over_loss - (-ln_loss).max(1.0).ln()
+            }
         }
     }
 
@@ -136,6 +143,20 @@ mod tests {
             StepRule::constant(StepRuleKind::Fixed, 0.5).size_at(99, 100),
             0.5
         );
+    }
+
+    #[test]
+    fn inverse_loss_log_divides_by_l_log_one_over_l() {
+        let rule = StepRule::constant(StepRuleKind::InverseLossLog, 0.01);
+        // L = e^-5: eta / (L * 5); G - ln L = 2 (any G).
+        let (g, ln_loss) = (-3.0, -5.0);
+        let k = rule.ln_multiplier(0.01, 0.0, 0.0, g, g - ln_loss).exp();
+        // theta <- theta - k g_normalized with grad L = e^G g: the step on grad L is k e^-G.
+        let eta_eff = k * (-g).exp();
+        assert!((eta_eff - 0.01 / ((-5.0f64).exp() * 5.0)).abs() < 1e-12 * eta_eff);
+        // Above L = 1/e the log factor is 1.
+        let k = rule.ln_multiplier(0.01, 0.0, 0.0, g, g + 0.5).exp();
+        assert!((k * (-g).exp() - 0.01 * 0.5f64.exp()).abs() < 1e-12);
     }
 
     #[test]

@@ -35,6 +35,15 @@ fn csc(rows: usize, cols: usize, dense: &[f64], upper: bool) -> CscMatrix<f64> {
 impl ConicProblem {
     /// Solves to Clarabel's default tolerances (1e-8), returning x and the status.
     pub fn solve(&self, problem: &'static str) -> Result<(Vec<f64>, String), SolverError> {
+        self.solve_primal_dual(problem)
+            .map(|(x, _, status)| (x, status))
+    }
+
+    /// Solves and also returns the dual variables z of the constraints (one per row of A).
+    pub fn solve_primal_dual(
+        &self,
+        problem: &'static str,
+    ) -> Result<(Vec<f64>, Vec<f64>, String), SolverError> {
         let m = self.b.len();
         let p = csc(self.n, self.n, &self.p, true);
         let a = csc(m, self.n, &self.a, false);
@@ -50,12 +59,15 @@ impl ConicProblem {
         solver.solve();
         let status = solver.solution.status;
         match status {
-            SolverStatus::Solved | SolverStatus::AlmostSolved => {
-                Ok((solver.solution.x.clone(), format!("{status:?}")))
-            }
-            SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
-                Err(SolverError::NotSeparable { problem })
-            }
+            SolverStatus::Solved | SolverStatus::AlmostSolved => Ok((
+                solver.solution.x.clone(),
+                solver.solution.z.clone(),
+                format!("{status:?}"),
+            )),
+            SolverStatus::PrimalInfeasible
+            | SolverStatus::AlmostPrimalInfeasible
+            | SolverStatus::DualInfeasible
+            | SolverStatus::AlmostDualInfeasible => Err(SolverError::NotSeparable { problem }),
             other => Err(SolverError::Failed {
                 problem,
                 status: format!("{other:?}"),

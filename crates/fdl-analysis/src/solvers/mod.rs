@@ -4,13 +4,17 @@
 mod conic;
 mod fourier_l1;
 mod interpolation;
+mod kernel_methods;
 mod l2;
+mod lifted;
 mod lp_norm;
 mod nnls;
 
 pub use fourier_l1::{fourier_l1_max_margin, fourier_l1_nearest_optimum};
 pub use interpolation::{min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant};
+pub use kernel_methods::{KernelPredictor, kernel_ridge, kernel_svm};
 pub use l2::l2_max_margin;
+pub use lifted::{LiftedMargin, lifted_l1_margin, relu_feature_sup};
 pub use lp_norm::{lp_max_margin, lp_norm};
 pub(crate) use nnls::nonnegative_least_squares;
 

@@ -1,0 +1,477 @@
+//! homogeneous-margin: for a homogeneous net (ReLU, no bias) with logistic loss, once the data
+//! are fit the smoothed normalized margin `l^{-1}(L) / ||theta||^L` never decreases along
+//! gradient descent with a small enough step, and the normalized margin approaches it (Lyu & Li
+//! 2020, arXiv:1906.05890, Theorem 4.1 and its discrete version). SCIENCE.md, section B.
+
+use super::require::{require_at_least, require_positive};
+use crate::device::DType;
+use crate::error::{ConfigError, LabError};
+use crate::experiment::{ExperimentSpec, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series, save_svg};
+use crate::report::{Check, Comparison, Report};
+use fdl_analysis::loglog_slope;
+use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
+use fdl_models::{ReluNetConfig, tensor1_from_host, tensor2_from_host};
+use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Configuration of homogeneous-margin; the defaults are SCIENCE.md's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomogeneousMarginConfig {
+    /// Points taken from the digits task (0-4 vs 5-9; ignored with `--data`).
+    pub n: usize,
+    /// Hidden width of the bias-free two-layer ReLU net (homogeneous of degree 2).
+    pub width: usize,
+    /// Steps per run.
+    pub steps: usize,
+    /// Run A's fixed step on the summed loss (halved until no per-step drop).
+    pub fixed_step: f64,
+    /// Halvings of run A's step allowed.
+    pub max_halvings: usize,
+    /// Run B's eta in eta / (L max(ln 1/L, 1)).
+    pub fast_step: f64,
+    /// The negative control's c in c / L.
+    pub naive_step: f64,
+}
+
+impl Default for HomogeneousMarginConfig {
+    fn default() -> Self {
+        Self {
+            n: 40,
+            width: 32,
+            steps: 100_000,
+            fixed_step: 0.01,
+            max_halvings: 4,
+            fast_step: 0.01,
+            naive_step: 0.01,
+        }
+    }
+}
+
+impl Validate for HomogeneousMarginConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_at_least("n", self.n, 2, "at least 2 points")?;
+        require_at_least("width", self.width, 1, "at least 1 neuron")?;
+        require_at_least("steps", self.steps, 100, "at least 100 steps")?;
+        require_positive("fixed_step", self.fixed_step)?;
+        require_positive("fast_step", self.fast_step)?;
+        require_positive("naive_step", self.naive_step)
+    }
+}
+
+/// The homogeneous-margin experiment.
+pub struct HomogeneousMargin;
+
+/// Log-spaced probes per decade of steps (SCIENCE.md asks for >= 100 after t_0).
+const PROBES_PER_DECADE: f64 = 60.0;
+/// Homogeneity degree of the bias-free two-layer ReLU net.
+const DEGREE: i32 = 2;
+/// Step by which the data must be fit with L < ln 2 (SCIENCE.md: 172 for A, 392-965 for B).
+const FIT_BY: usize = 10_000;
+/// Relative per-step tolerance of "non-decreasing" in f64 for run A.
+const STEP_TOLERANCE: f64 = 1e-12;
+/// Absolute tolerance of normalized margin >= smoothed margin.
+const ORDER_TOLERANCE: f64 = 1e-12;
+/// At the end of run B, normalized - smoothed margin within this fraction of the margin.
+const END_GAP: f64 = 1e-2;
+/// Minimum number of log-spaced probes of run B after t_0.
+const MIN_PROBES: usize = 100;
+/// A drop the negative control must show at some probe (relative), proving the check can fail.
+const CONTROL_DROP: f64 = 1e-3;
+
+/// Steps `round(10^(k / per_decade))` up to `last`, deduplicated, with 0 and `last`.
+fn geometric_steps(last: usize, per_decade: f64) -> Vec<usize> {
+    let mut steps = vec![0];
+    let mut k = 0.0;
+    loop {
+        let t = 10f64.powf(k / per_decade).round() as usize;
+        if t >= last {
+            break;
+        }
+        if steps.last() != Some(&t) {
+            steps.push(t);
+        }
+        k += 1.0;
+    }
+    steps.push(last);
+    steps
+}
+
+/// `l^{-1}(L) = -ln(expm1(L))` for the logistic loss, from `ln L` without underflow.
+fn inverse_logistic(ln_loss: f64) -> f64 {
+    if ln_loss < -30.0 {
+        // expm1(L) = L (1 + L/2 + ...): -ln L - L/2 to double precision.
+        -ln_loss - 0.5 * ln_loss.exp()
+    } else {
+        -ln_loss.exp().exp_m1().ln()
+    }
+}
+
+/// One step of a run: `(step, smoothed margin, normalized margin, ln L, ||theta||^2)`.
+type Row = (usize, f64, f64, f64, f64);
+
+/// What one run recorded at every step.
+struct Trace {
+    label: String,
+    step_size: f64,
+    /// One row per step.
+    rows: Vec<Row>,
+    /// First step with every margin positive and L < ln 2.
+    fit_step: Option<usize>,
+}
+
+impl Trace {
+    /// The rows from t_0 on.
+    fn after_fit(&self) -> &[Row] {
+        let t0 = self.fit_step.unwrap_or(usize::MAX);
+        let start = self
+            .rows
+            .iter()
+            .position(|r| r.0 >= t0)
+            .unwrap_or(self.rows.len());
+        &self.rows[start..]
+    }
+
+    /// Largest relative per-step drop of the smoothed margin after t_0.
+    fn worst_step_drop(&self) -> f64 {
+        worst_drop(self.after_fit().iter().map(|r| r.1))
+    }
+
+    /// Largest relative drop between consecutive log-spaced probes after t_0, and their number.
+    fn worst_probe_drop(&self, probes: &[usize]) -> (f64, usize) {
+        let rows: Vec<f64> = self
+            .after_fit()
+            .iter()
+            .filter(|r| probes.binary_search(&r.0).is_ok())
+            .map(|r| r.1)
+            .collect();
+        (worst_drop(rows.iter().copied()), rows.len())
+    }
+
+    /// Smallest `normalized - smoothed` margin over every step.
+    fn min_order_gap(&self) -> f64 {
+        self.after_fit()
+            .iter()
+            .map(|r| r.2 - r.1)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// Largest `(a_t - a_{t+1}) / |a_t|` over consecutive values (-inf for fewer than two).
+fn worst_drop(values: impl Iterator<Item = f64>) -> f64 {
+    let mut prev: Option<f64> = None;
+    let mut worst = f64::NEG_INFINITY;
+    for v in values {
+        if let Some(p) = prev {
+            worst = worst.max((p - v) / p.abs());
+        }
+        prev = Some(v);
+    }
+    worst
+}
+
+impl HomogeneousMargin {
+    /// The first n points of the digits training split (or `--data`), labels +-1.
+    fn data(config: &HomogeneousMarginConfig, ctx: &mut RunContext) -> Result<Dataset, LabError> {
+        let data = match &ctx.data {
+            Some(d) => {
+                d.require_binary_labels()?;
+                d.clone()
+            }
+            None => {
+                let train = digits_split(DigitsTask::LowVsHigh, 1000)?.train;
+                let n = config.n.min(train.len());
+                Dataset::new(
+                    train.x()[..n * train.dim()].to_vec(),
+                    train.y()[..n].to_vec(),
+                    train.dim(),
+                )?
+            }
+        };
+        ctx.folder.write_dataset("dataset.csv", &data)?;
+        Ok(data)
+    }
+
+    /// One run of `steps` steps from the common initialization, recording every step.
+    fn trace(
+        ctx: &mut RunContext,
+        config: &HomogeneousMarginConfig,
+        batch: &Batch,
+        label: &str,
+        rule: StepRule,
+    ) -> Result<Trace, LabError> {
+        let d = batch.x.dims()[1];
+        let net = ReluNetConfig {
+            input_dim: d,
+            width: config.width,
+            outputs: 1,
+        }
+        .init(&mut rng_from_seed(ctx.seed), &ctx.device)
+        .to_two_layer();
+        let train = TrainConfig {
+            loss: Loss::Logistic,
+            step_rule: rule,
+            steps: config.steps,
+            geometry: LpGeometry::euclidean(),
+            method: Method::Steepest,
+        };
+        let every: Vec<usize> = (0..=config.steps).collect();
+        let mut trace = Trace {
+            label: label.into(),
+            step_size: rule.size,
+            rows: Vec::with_capacity(config.steps + 1),
+            fit_step: None,
+        };
+        ctx.timed(label, |ctx| {
+            let progress = ctx.progress().clone();
+            let mut trainer = Trainer::plain(net);
+            trainer
+                .run(
+                    batch,
+                    &train,
+                    &every,
+                    |p| {
+                        let ln_loss = p.loss.ln_loss;
+                        let rho_l = p.param_sq.powi(DEGREE / 2);
+                        let smoothed = inverse_logistic(ln_loss) / rho_l;
+                        let min = p.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
+                        if trace.fit_step.is_none()
+                            && min > 0.0
+                            && ln_loss < std::f64::consts::LN_2.ln()
+                        {
+                            trace.fit_step = Some(p.step);
+                        }
+                        trace
+                            .rows
+                            .push((p.step, smoothed, min / rho_l, ln_loss, p.param_sq));
+                        Ok(())
+                    },
+                    |_| progress.inc(1),
+                )
+                .map_err(|source| LabError::Train {
+                    variant: label.into(),
+                    source,
+                })
+        })?;
+        Ok(trace)
+    }
+}
+
+impl ExperimentSpec for HomogeneousMargin {
+    type Config = HomogeneousMarginConfig;
+    const NAME: &'static str = "homogeneous-margin";
+    const CLAIM: &'static str = "For a homogeneous ReLU net with logistic loss, once the data are fit the smoothed \
+        normalized margin l^-1(L)/||theta||^L never decreases under gradient descent and converges with the \
+        normalized margin to a KKT point of the max-margin problem (Lyu & Li 2020).";
+    const DTYPE: DType = DType::F64;
+
+    /// The defaults already take 20 s; fewer steps leave run B short of its limit (2.8% at 2e4).
+    fn quick() -> toml::Table {
+        toml::Table::new()
+    }
+
+    fn run(config: HomogeneousMarginConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+        let data = Self::data(&config, ctx)?;
+        let batch = Batch {
+            x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
+            y: tensor1_from_host(data.y(), &ctx.device),
+        };
+        ctx.set_total_steps(((3 + config.max_halvings) * config.steps) as u64);
+        // Run A: the fixed step, halved until no per-step drop after t_0.
+        let mut step = config.fixed_step;
+        let mut run_a = None;
+        let mut halvings = 0;
+        for trial in 0..=config.max_halvings {
+            let t = Self::trace(
+                ctx,
+                &config,
+                &batch,
+                "A-fixed",
+                StepRule::constant(StepRuleKind::Fixed, step),
+            )?;
+            let ok = t.worst_step_drop() <= STEP_TOLERANCE;
+            run_a = Some(t);
+            if ok || trial == config.max_halvings {
+                break;
+            }
+            ctx.timings.pop();
+            halvings += 1;
+            step *= 0.5;
+        }
+        let run_a = run_a.expect("at least one trial");
+        let run_b = Self::trace(
+            ctx,
+            &config,
+            &batch,
+            "B-fast",
+            StepRule::constant(StepRuleKind::InverseLossLog, config.fast_step),
+        )?;
+        let control = Self::trace(
+            ctx,
+            &config,
+            &batch,
+            "naive-c-over-L",
+            StepRule::constant(StepRuleKind::InverseLoss, config.naive_step),
+        )?;
+        ctx.finish_progress();
+        let probes = geometric_steps(config.steps, PROBES_PER_DECADE);
+        for t in [&run_a, &run_b, &control] {
+            for r in t.rows.iter().filter(|r| probes.binary_search(&r.0).is_ok()) {
+                for (metric, value) in [
+                    ("smoothed_margin", r.1),
+                    ("normalized_margin", r.2),
+                    ("ln_loss", r.3),
+                    ("param_sq", r.4),
+                ] {
+                    ctx.recorder.record(&t.label, r.0, metric, value)?;
+                }
+            }
+        }
+
+        let mut report = Report::new(Self::NAME, Self::CLAIM);
+        report.headline(
+            "runs",
+            json!(
+                [&run_a, &run_b, &control]
+                    .iter()
+                    .map(|t| {
+                        let last = t.rows.last().expect("a run has rows");
+                        json!({
+                            "run": t.label, "step_size": t.step_size, "fit_step": t.fit_step,
+                            "smoothed_margin": last.1, "normalized_margin": last.2,
+                            "ln_loss": last.3, "param_sq": last.4,
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            ),
+        );
+        report.headline("run_a_halvings", halvings);
+        for t in [&run_a, &run_b] {
+            report.check(Check::new(
+                format!("{}: t_0 (100% train accuracy and L < ln 2)", t.label),
+                t.fit_step.map_or(f64::INFINITY, |s| s as f64),
+                Comparison::AtMost,
+                FIT_BY as f64,
+                "SCIENCE.md: 172 (A), 392-965 (B) in the reference simulation",
+            ));
+            report.check(Check::new(
+                format!(
+                    "{}: min over steps of normalized - smoothed margin",
+                    t.label
+                ),
+                t.min_order_gap(),
+                Comparison::AtLeast,
+                -ORDER_TOLERANCE,
+                "l(q_min) <= L, so q_min >= l^-1(L) at every step (summed loss)",
+            ));
+        }
+        report.check(Check::new(
+            "A-fixed: largest relative per-step drop of the smoothed margin after t_0",
+            run_a.worst_step_drop(),
+            Comparison::AtMost,
+            STEP_TOLERANCE,
+            format!(
+                "Lyu & Li Thm 4.1 (monotone under a small step); step {:.2e} after {halvings} halvings of {:.0e}, f64",
+                run_a.step_size, config.fixed_step
+            ),
+        ));
+        let (b_drop, b_probes) = run_b.worst_probe_drop(&probes);
+        report.check(Check::new(
+            "B-fast: largest relative drop between log-spaced probes after t_0",
+            b_drop,
+            Comparison::AtMost,
+            0.0,
+            format!(
+                "zero tolerance on {b_probes} probes; per-step drops are a discretization effect (SCIENCE.md)"
+            ),
+        ));
+        report.check(Check::new(
+            "B-fast: log-spaced probes after t_0",
+            b_probes as f64,
+            Comparison::AtLeast,
+            MIN_PROBES as f64,
+            "enough probes for the monotonicity check to mean something",
+        ));
+        let last = run_b.rows.last().expect("a run has rows");
+        report.check(Check::new(
+            "B-fast: (normalized - smoothed margin) / normalized margin at the end",
+            (last.2 - last.1) / last.2,
+            Comparison::AtMost,
+            END_GAP,
+            "both converge to the same KKT margin (SCIENCE.md: 0.2-0.5%)",
+        ));
+        let (c_drop, _) = control.worst_probe_drop(&probes);
+        report.check(Check::new(
+            "naive-c-over-L: largest relative probe drop of the smoothed margin (negative control)",
+            c_drop,
+            Comparison::Above,
+            CONTROL_DROP,
+            "the naive step c/L breaks monotonicity: this proves the check can fail (SCIENCE.md: 2.5-26%)",
+        ));
+        // The loss rate 1/(t (ln t)^(2 - 2/L)) over run A's last decade.
+        let tail: Vec<(f64, f64)> = run_a
+            .rows
+            .iter()
+            .filter(|r| r.0 >= config.steps / 10 && r.0 > 0)
+            .map(|r| (r.0 as f64, r.3.exp()))
+            .collect();
+        if tail.len() >= 2 {
+            let slope = loglog_slope(&tail);
+            report.finding(format!(
+                "A-fixed: the loss falls like t^{slope:.3} over the last decade; Lyu & Li predict 1/(t (ln t)^(2 - 2/L)) = 1/(t ln t) for L = 2, a log-log slope just below -1 once the fit is complete."
+            ));
+        }
+        let fig = figures(&[&run_a, &run_b, &control], &probes);
+        save_svg(
+            &ctx.folder.staging().join("figures/smoothed_margin.svg"),
+            &fig,
+        )?;
+        report.figures = vec!["figures/smoothed_margin.svg".into()];
+        Ok(report)
+    }
+}
+
+/// Smoothed (solid) and normalized (dashed) margins against log step, and the loss.
+fn figures(runs: &[&Trace], probes: &[usize]) -> [Panel; 2] {
+    let mut margins = Panel {
+        title: "Smoothed normalized margin l^-1(L)/||theta||^2 (dashed: normalized margin)".into(),
+        x_label: "step".into(),
+        y_label: "margin".into(),
+        log_x: true,
+        legend: Legend::LowerRight,
+        ..Default::default()
+    };
+    let mut loss = Panel {
+        title: "Summed logistic loss".into(),
+        x_label: "step".into(),
+        y_label: "L".into(),
+        log_x: true,
+        log_y: true,
+        legend: Legend::LowerLeft,
+        ..Default::default()
+    };
+    for t in runs {
+        let at = |f: &dyn Fn(&Row) -> f64| -> Vec<(f64, f64)> {
+            t.rows
+                .iter()
+                .filter(|r| r.0 > 0 && probes.binary_search(&r.0).is_ok())
+                .map(|r| (r.0 as f64, f(r)))
+                .collect()
+        };
+        let after = |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+            let t0 = t.fit_step.unwrap_or(usize::MAX) as f64;
+            v.into_iter().filter(|p| p.0 >= t0).collect()
+        };
+        margins
+            .series
+            .push(Series::line(t.label.clone(), after(at(&|r| r.1))));
+        margins.series.push(Series::reference(
+            format!("{} normalized", t.label),
+            after(at(&|r| r.2)),
+        ));
+        loss.series
+            .push(Series::line(t.label.clone(), at(&|r| r.3.exp())));
+    }
+    [margins, loss]
+}

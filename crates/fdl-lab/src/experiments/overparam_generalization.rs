@@ -1,0 +1,518 @@
+//! overparam-generalization: past the interpolation point, making a two-layer ReLU net wider
+//! does not make its test error worse on real data (the bundled handwritten digits), although
+//! its parameter count grows without bound; margins, not parameter counts, explain why
+//! (SCIENCE.md, section B, "Does overparametrization hurt generalization?").
+
+use super::require::{require_at_least, require_positive, require_sweep};
+use crate::device::DType;
+use crate::error::{ConfigError, LabError};
+use crate::experiment::{ExperimentSpec, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series, save_svg};
+use crate::report::{Check, Comparison, Report};
+use crate::sweep::{mean_and_spread, run_cells};
+use burn::tensor::Device;
+use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
+use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
+use fdl_optim::{ContinuationConfig, Labels, Method, train_regularized};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Configuration of overparam-generalization; the defaults are SCIENCE.md's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverparamGeneralizationConfig {
+    /// Training images of the fixed split (the rest are the test set).
+    pub n_train: usize,
+    /// Hidden widths.
+    pub widths: Vec<usize>,
+    /// Seeds per width.
+    pub seeds: usize,
+    /// Full-batch Adam steps.
+    pub steps: usize,
+    /// Adam's learning rate.
+    pub rate: f64,
+    /// lambda of the regularized variant (the other has none).
+    pub lambda: f64,
+    /// Also train the 10-class task (cross-entropy, multi-class margin), unregularized.
+    pub ten_class: bool,
+}
+
+impl Default for OverparamGeneralizationConfig {
+    fn default() -> Self {
+        Self {
+            n_train: 1000,
+            widths: vec![4, 8, 16, 32, 64, 128, 256, 512, 1024],
+            seeds: 3,
+            steps: 3000,
+            rate: 1e-3,
+            lambda: 1e-4,
+            ten_class: true,
+        }
+    }
+}
+
+impl Validate for OverparamGeneralizationConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        require_at_least("n_train", self.n_train, 10, "at least 10 images")?;
+        if self.n_train >= fdl_data::DIGITS_ROWS {
+            return Err(ConfigError::OutOfRange {
+                key: "n_train",
+                value: self.n_train.to_string(),
+                allowed: "fewer than the 1797 images (the rest are the test set)",
+            });
+        }
+        require_sweep(
+            "widths",
+            &self.widths,
+            |&m| m > 0,
+            "at least two positive widths, increasing",
+        )?;
+        require_at_least("seeds", self.seeds, 1, "at least 1")?;
+        require_at_least("steps", self.steps, 1, "at least 1")?;
+        require_positive("rate", self.rate)?;
+        require_positive("lambda", self.lambda)
+    }
+}
+
+/// The overparam-generalization experiment.
+pub struct OverparamGeneralization;
+
+/// m_interp must be at most this (SCIENCE.md: 10 in the reference simulation).
+const MAX_INTERP_WIDTH: usize = 16;
+/// The widest net beats the interpolating one by at least this many points of test error.
+const WIDEST_GAIN: f64 = 0.5;
+/// ... and its test error is at most this (percent).
+const WIDEST_ERROR: f64 = 2.5;
+/// No width past m_interp is worse than test(m_interp) by more than this (points).
+const MAX_RISE: f64 = 1.0;
+
+/// A variant of the sweep: task and regularization.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Variant {
+    label: &'static str,
+    task: DigitsTask,
+    lambda: f64,
+}
+
+/// One trained cell.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    train_error: f64,
+    test_error: f64,
+    margin: f64,
+    param_norm: f64,
+    steps_to_interpolate: Option<usize>,
+}
+
+/// Per width of one variant: mean and spread over seeds.
+#[derive(Debug, Clone)]
+struct WidthSummary {
+    width: usize,
+    cells: Vec<Cell>,
+}
+
+impl WidthSummary {
+    fn mean(&self, f: impl Fn(&Cell) -> f64) -> (f64, f64, f64) {
+        mean_and_spread(&self.cells.iter().map(f).collect::<Vec<_>>())
+    }
+    fn interpolates(&self) -> bool {
+        self.cells.iter().all(|c| c.train_error == 0.0)
+    }
+}
+
+/// The train and test sets of a task, on the device, with their labels.
+struct Split {
+    x_train: Vec<f64>,
+    x_test: Vec<f64>,
+    train: Labels,
+    test: Labels,
+    dim: usize,
+}
+
+/// Appends the constant feature that plays the bias (the net stays 2-homogeneous).
+fn with_constant(data: &Dataset) -> Vec<f64> {
+    (0..data.len())
+        .flat_map(|i| data.row(i).iter().copied().chain([1.0]))
+        .collect()
+}
+
+impl OverparamGeneralization {
+    fn split(n_train: usize, task: DigitsTask) -> Result<Split, LabError> {
+        let s = digits_split(task, n_train)?;
+        let classes = match task {
+            DigitsTask::LowVsHigh => 1,
+            DigitsTask::TenClass => 10,
+        };
+        let labels = |d: &Dataset| Labels::from_values(d.y(), classes).map_err(DataErrorString);
+        Ok(Split {
+            x_train: with_constant(&s.train),
+            x_test: with_constant(&s.test),
+            train: labels(&s.train)?,
+            test: labels(&s.test)?,
+            dim: s.train.dim() + 1,
+        })
+    }
+
+    /// Trains one (variant, width, seed) cell.
+    fn train_cell(
+        config: &OverparamGeneralizationConfig,
+        split: &Split,
+        variant: Variant,
+        width: usize,
+        seed: u64,
+        device: &Device,
+        progress: &ProgressBar,
+    ) -> Result<Cell, LabError> {
+        let (n, d) = (split.train.len(), split.dim);
+        let x = tensor2_from_host(&split.x_train, n, d, device);
+        let net = ReluNetConfig {
+            input_dim: d,
+            width,
+            outputs: split.train.outputs(),
+        }
+        .init(&mut rng_from_seed(seed), device);
+        let schedule = ContinuationConfig {
+            lambdas: vec![variant.lambda],
+            steps_per_stage: config.steps,
+            rate: (config.rate, config.rate),
+            method: Method::adam(),
+            grad_tolerance: None,
+        };
+        let mut summary = None;
+        let mut interpolated = None;
+        let net = train_regularized(
+            net,
+            &x,
+            &split.train,
+            &schedule,
+            |s, _| summary = Some(*s),
+            |info| {
+                if interpolated.is_none() && info.train_error == 0.0 {
+                    interpolated = Some(info.step);
+                }
+                progress.inc(1);
+            },
+        )
+        .map_err(|source| LabError::Train {
+            variant: format!("{}-m{width}", variant.label),
+            source,
+        })?;
+        let s = summary.expect("one stage");
+        let xt = tensor2_from_host(&split.x_test, split.test.len(), d, device);
+        let test_logits = to_host(net.logits(xt));
+        Ok(Cell {
+            train_error: s.train_error,
+            test_error: split.test.error_rate(&test_logits),
+            margin: s.normalized_margin(2),
+            param_norm: s.param_sq.sqrt(),
+            steps_to_interpolate: interpolated.or((s.train_error == 0.0).then_some(s.steps)),
+        })
+    }
+}
+
+/// A label error as a data error.
+#[allow(non_snake_case)]
+fn DataErrorString(message: String) -> LabError {
+    LabError::Data(fdl_data::DataError::Invalid(message))
+}
+
+impl ExperimentSpec for OverparamGeneralization {
+    type Config = OverparamGeneralizationConfig;
+    const NAME: &'static str = "overparam-generalization";
+    const CLAIM: &'static str = "Past the interpolation point, making a two-layer ReLU net wider does not make its test \
+        error on real data (handwritten digits) worse, although classical capacity bounds grow with the parameter \
+        count; margins, not parameter counts, explain why.";
+    const DTYPE: DType = DType::F32;
+
+    fn quick() -> toml::Table {
+        toml::toml! {
+            widths = [16, 64, 256]
+            seeds = 2
+            ten_class = false
+        }
+    }
+
+    fn run(
+        config: OverparamGeneralizationConfig,
+        ctx: &mut RunContext,
+    ) -> Result<Report, LabError> {
+        if ctx.data.is_some() {
+            return Err(LabError::Usage(
+                "overparam-generalization runs on the bundled digits data; it does not take --data"
+                    .into(),
+            ));
+        }
+        let mut variants = vec![
+            Variant {
+                label: "binary",
+                task: DigitsTask::LowVsHigh,
+                lambda: 0.0,
+            },
+            Variant {
+                label: "binary-l2",
+                task: DigitsTask::LowVsHigh,
+                lambda: config.lambda,
+            },
+        ];
+        if config.ten_class {
+            variants.push(Variant {
+                label: "ten-class",
+                task: DigitsTask::TenClass,
+                lambda: 0.0,
+            });
+        }
+        let binary = Self::split(config.n_train, DigitsTask::LowVsHigh)?;
+        let ten = Self::split(config.n_train, DigitsTask::TenClass)?;
+        ctx.folder.write_dataset(
+            "dataset.csv",
+            &digits_split(DigitsTask::TenClass, config.n_train)?.train,
+        )?;
+        // Widest first, so the longest cells start early and the cores stay busy.
+        let mut cells: Vec<(usize, usize, usize)> = (0..variants.len())
+            .flat_map(|v| {
+                config
+                    .widths
+                    .iter()
+                    .flat_map(move |&m| (0..config.seeds).map(move |s| (v, m, s)))
+            })
+            .collect();
+        cells.sort_by_key(|&(_, m, _)| std::cmp::Reverse(m));
+        ctx.set_total_steps((cells.len() * config.steps) as u64);
+        let (device, progress, seed) = (ctx.device.clone(), ctx.progress().clone(), ctx.seed);
+        let results = ctx.timed("sweep", |_| {
+            run_cells(&cells, |&(v, m, s)| {
+                let split = if variants[v].task == DigitsTask::TenClass {
+                    &ten
+                } else {
+                    &binary
+                };
+                let cell_seed = seed.wrapping_add(1000 * s as u64 + m as u64);
+                Self::train_cell(
+                    &config,
+                    split,
+                    variants[v],
+                    m,
+                    cell_seed,
+                    &device,
+                    &progress,
+                )
+            })
+        })?;
+        ctx.finish_progress();
+
+        let summaries: Vec<Vec<WidthSummary>> = (0..variants.len())
+            .map(|v| {
+                config
+                    .widths
+                    .iter()
+                    .map(|&m| WidthSummary {
+                        width: m,
+                        cells: cells
+                            .iter()
+                            .zip(&results)
+                            .filter(|((cv, cm, _), _)| *cv == v && *cm == m)
+                            .map(|(_, c)| *c)
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .collect();
+        for (v, rows) in variants.iter().zip(&summaries) {
+            for row in rows {
+                for (s, c) in row.cells.iter().enumerate() {
+                    let name = format!("{}-m{}-seed{s}", v.label, row.width);
+                    for (metric, value) in [
+                        ("train_error", c.train_error),
+                        ("test_error", c.test_error),
+                        ("normalized_margin", c.margin),
+                        ("param_norm", c.param_norm),
+                        (
+                            "steps_to_interpolate",
+                            c.steps_to_interpolate.map_or(f64::NAN, |t| t as f64),
+                        ),
+                    ] {
+                        ctx.recorder.record(&name, config.steps, metric, value)?;
+                    }
+                }
+            }
+        }
+
+        let mut report = Report::new(Self::NAME, Self::CLAIM);
+        let table: Vec<_> = variants
+            .iter()
+            .zip(&summaries)
+            .map(|(v, rows)| {
+                json!({
+                    "variant": v.label,
+                    "lambda": v.lambda,
+                    "widths": rows.iter().map(|r| json!({
+                        "width": r.width,
+                        "train_error": r.mean(|c| c.train_error).0,
+                        "test_error": r.mean(|c| c.test_error).0,
+                        "test_error_min": r.mean(|c| c.test_error).1,
+                        "test_error_max": r.mean(|c| c.test_error).2,
+                        "normalized_margin": r.mean(|c| c.margin).0,
+                        "param_norm": r.mean(|c| c.param_norm).0,
+                        "steps_to_interpolate": r.cells.iter().map(|c| c.steps_to_interpolate).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        report.headline("per_width", json!(table));
+
+        // The gates: the unregularized binary task (3-seed means, in percent).
+        let rows = &summaries[0];
+        let pct = |r: &WidthSummary| 100.0 * r.mean(|c| c.test_error).0;
+        let interp = rows.iter().position(WidthSummary::interpolates);
+        report.headline("m_interp", interp.map(|i| rows[i].width));
+        report.check(Check::new(
+            "binary: m_interp (smallest width with zero training error in every seed)",
+            interp.map_or(f64::INFINITY, |i| rows[i].width as f64),
+            Comparison::AtMost,
+            MAX_INTERP_WIDTH as f64,
+            "SCIENCE.md: 10 in the reference simulation",
+        ));
+        if let Some(i) = interp {
+            let at_interp = pct(&rows[i]);
+            let widest = pct(&rows[rows.len() - 1]);
+            report.check(Check::new(
+                format!(
+                    "binary: test error (%) at the widest net (m = {}) minus at m_interp = {}",
+                    rows[rows.len() - 1].width,
+                    rows[i].width
+                ),
+                widest - at_interp,
+                Comparison::AtMost,
+                -WIDEST_GAIN,
+                format!("{widest:.2}% vs {at_interp:.2}%: wider is better, not worse"),
+            ));
+            report.check(Check::new(
+                "binary: test error (%) of the widest net",
+                widest,
+                Comparison::AtMost,
+                WIDEST_ERROR,
+                "SCIENCE.md: 1.51% at width 1024 in the reference simulation",
+            ));
+            let rise = rows[i..]
+                .iter()
+                .map(|r| pct(r) - at_interp)
+                .fold(f64::NEG_INFINITY, f64::max);
+            report.check(Check::new(
+                "binary: largest test-error rise (points) of any width past m_interp",
+                rise,
+                Comparison::AtMost,
+                MAX_RISE,
+                "no double-descent bump past interpolation (SCIENCE.md: +0.2 points, seed noise)",
+            ));
+        }
+        for (v, rows) in variants
+            .iter()
+            .zip(&summaries)
+            .filter(|(v, _)| v.task == DigitsTask::LowVsHigh)
+        {
+            // Past interpolation: the largest relative fall of the mean margin as width grows.
+            let start = rows
+                .iter()
+                .position(WidthSummary::interpolates)
+                .unwrap_or(rows.len());
+            let margins: Vec<f64> = rows[start..]
+                .iter()
+                .map(|r| r.mean(|c| c.margin).0)
+                .collect();
+            let mut peak = f64::NEG_INFINITY;
+            let mut fall = 0.0f64;
+            for m in &margins {
+                peak = peak.max(*m);
+                fall = fall.max((peak - m) / peak);
+            }
+            report.finding(format!(
+                "{} (lambda = {:.0e}): past interpolation the normalized margin {} (largest relative fall from its running peak {:.1}%); SCIENCE.md expects it to fall past width 64 without regularization (the initial weight norm dominates) and to be non-decreasing with lambda = 1e-4 (not gated).",
+                v.label,
+                v.lambda,
+                if fall <= 1e-2 { "is non-decreasing in width" } else { "falls with width" },
+                100.0 * fall
+            ));
+        }
+        for (v, rows) in variants.iter().zip(&summaries) {
+            let margins: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{}: {:.3e}", r.width, r.mean(|c| c.margin).0))
+                .collect();
+            report.finding(format!(
+                "{} (lambda = {:.0e}): normalized margin by width {}; test error {}.",
+                v.label,
+                v.lambda,
+                margins.join(", "),
+                rows.iter()
+                    .map(|r| format!("{}: {:.2}%", r.width, pct(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+
+        let fig = figures(&variants, &summaries);
+        save_svg(
+            &ctx.folder.staging().join("figures/error_vs_width.svg"),
+            &fig[..1],
+        )?;
+        save_svg(
+            &ctx.folder.staging().join("figures/margin_vs_width.svg"),
+            &fig[1..],
+        )?;
+        report.figures = vec![
+            "figures/error_vs_width.svg".into(),
+            "figures/margin_vs_width.svg".into(),
+        ];
+        Ok(report)
+    }
+}
+
+/// Test and train error against width (means, with every seed as a point), and the margins.
+fn figures(variants: &[Variant], summaries: &[Vec<WidthSummary>]) -> [Panel; 2] {
+    let mut errors = Panel {
+        title: "Digits: test error vs width (dots: seeds; dashed: train error)".into(),
+        x_label: "width m".into(),
+        y_label: "error (%)".into(),
+        log_x: true,
+        legend: Legend::UpperRight,
+        ..Default::default()
+    };
+    let mut margins = Panel {
+        title: "Normalized margin min y f(x) / ||theta||^2 vs width".into(),
+        x_label: "width m".into(),
+        y_label: "normalized margin".into(),
+        log_x: true,
+        log_y: true,
+        legend: Legend::LowerLeft,
+        ..Default::default()
+    };
+    for (v, rows) in variants.iter().zip(summaries) {
+        let mean = |f: &dyn Fn(&Cell) -> f64| -> Vec<(f64, f64)> {
+            rows.iter()
+                .map(|r| (r.width as f64, r.mean(|c| f(c)).0))
+                .collect()
+        };
+        errors.series.push(
+            Series::line(format!("{} test", v.label), mean(&|c| 100.0 * c.test_error))
+                .with_markers(),
+        );
+        errors.series.push(Series::scatter(
+            format!("{} seeds", v.label),
+            rows.iter()
+                .flat_map(|r| {
+                    r.cells
+                        .iter()
+                        .map(|c| (r.width as f64, 100.0 * c.test_error))
+                })
+                .collect(),
+        ));
+        errors.series.push(Series::reference(
+            format!("{} train", v.label),
+            mean(&|c| 100.0 * c.train_error),
+        ));
+        margins
+            .series
+            .push(Series::line(v.label, mean(&|c| c.margin)).with_markers());
+    }
+    [errors, margins]
+}
