@@ -268,3 +268,16 @@ pub fn save_svg(path: &Path, panels: &[Panel]) -> Result<(), LabError> {
     }
     root.present().map_err(|e| fail(e.to_string()))
 }
+
+/// Saves each `(file name, panels)` as `figures/<file name>` under `folder` and returns the paths
+/// relative to it, for `Report::figures`.
+pub fn save_figures(folder: &Path, files: &[(&str, &[Panel])]) -> Result<Vec<String>, LabError> {
+    files
+        .iter()
+        .map(|(name, panels)| {
+            let relative = format!("figures/{name}");
+            save_svg(&folder.join(&relative), panels)?;
+            Ok(relative)
+        })
+        .collect()
+}

@@ -165,6 +165,20 @@ pub struct StepInfo {
     pub train_error: f64,
 }
 
+impl ContinuationConfig {
+    /// Adam (the usual constants) through `lambdas`, `steps_per_stage` steps each, its rate
+    /// geometric from `rate.0` to `rate.1` within every stage.
+    pub fn adam(lambdas: Vec<f64>, steps_per_stage: usize, rate: (f64, f64)) -> Self {
+        Self {
+            lambdas,
+            steps_per_stage,
+            rate,
+            method: Method::adam(),
+            grad_tolerance: None,
+        }
+    }
+}
+
 /// Where a stage ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StageSummary {

@@ -216,13 +216,11 @@ fn net_test_error(
         outputs: 1,
     }
     .init(&mut rng_from_seed(cell.seed), device);
-    let schedule = ContinuationConfig {
-        lambdas: config.lambdas.clone(),
-        steps_per_stage: config.steps_per_stage,
-        rate: (config.rate_start, config.rate_end),
-        method: Method::adam(),
-        grad_tolerance: None,
-    };
+    let schedule = ContinuationConfig::adam(
+        config.lambdas.clone(),
+        config.steps_per_stage,
+        (config.rate_start, config.rate_end),
+    );
     let trained = train_regularized(net, &x, &labels, &schedule, |_, _| {}, |_| progress.inc(1))
         .map_err(|source| LabError::Train {
             variant: format!("net-d{}-n{n}", dim - 1),

@@ -7,13 +7,13 @@ use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
+use crate::figures::{Legend, Panel, Series, save_figures};
 use crate::report::{Check, Comparison, Report};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
 use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
-use fdl_optim::{ContinuationConfig, Labels, Method, train_regularized};
+use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -171,13 +171,11 @@ impl OverparamGeneralization {
             outputs: split.train.outputs(),
         }
         .init(&mut rng_from_seed(seed), device);
-        let schedule = ContinuationConfig {
-            lambdas: vec![variant.lambda],
-            steps_per_stage: config.steps,
-            rate: (config.rate, config.rate),
-            method: Method::adam(),
-            grad_tolerance: None,
-        };
+        let schedule = ContinuationConfig::adam(
+            vec![variant.lambda],
+            config.steps,
+            (config.rate, config.rate),
+        );
         let mut summary = None;
         let mut interpolated = None;
         let net = train_regularized(
@@ -451,18 +449,13 @@ impl ExperimentSpec for OverparamGeneralization {
         }
 
         let fig = figures(&variants, &summaries);
-        save_svg(
-            &ctx.folder.staging().join("figures/error_vs_width.svg"),
-            &fig[..1],
+        report.figures = save_figures(
+            ctx.folder.staging(),
+            &[
+                ("error_vs_width.svg", &fig[..1]),
+                ("margin_vs_width.svg", &fig[1..]),
+            ],
         )?;
-        save_svg(
-            &ctx.folder.staging().join("figures/margin_vs_width.svg"),
-            &fig[1..],
-        )?;
-        report.figures = vec![
-            "figures/error_vs_width.svg".into(),
-            "figures/margin_vs_width.svg".into(),
-        ];
         Ok(report)
     }
 }

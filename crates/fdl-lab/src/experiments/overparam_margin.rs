@@ -7,14 +7,14 @@ use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
+use crate::figures::{Legend, Panel, Series, save_figures};
 use crate::report::{Check, Comparison, Report};
 use crate::sweep::run_cells;
 use burn::tensor::Device;
 use fdl_analysis::{kernel_svm, lifted_l1_margin, relu_feature_kernel, relu_feature_sup};
 use fdl_data::{DataError, Dataset, rng_from_seed, sine_boundary_2d};
 use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
-use fdl_optim::{ContinuationConfig, Labels, Method, train_regularized};
+use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -163,13 +163,11 @@ impl OverparamMargin {
             outputs: 1,
         }
         .init(&mut rng_from_seed(seed), device);
-        let schedule = ContinuationConfig {
-            lambdas: config.lambdas.clone(),
-            steps_per_stage: config.steps_per_stage,
-            rate: (config.rate_start, config.rate_end),
-            method: Method::adam(),
-            grad_tolerance: None,
-        };
+        let schedule = ContinuationConfig::adam(
+            config.lambdas.clone(),
+            config.steps_per_stage,
+            (config.rate_start, config.rate_end),
+        );
         let mut stages = Vec::new();
         train_regularized(
             net,
@@ -468,18 +466,13 @@ impl ExperimentSpec for OverparamMargin {
         ));
 
         let fig = figures(&config, &best, half);
-        save_svg(
-            &ctx.folder.staging().join("figures/margin_vs_lambda.svg"),
-            &fig[..1],
+        report.figures = save_figures(
+            ctx.folder.staging(),
+            &[
+                ("margin_vs_lambda.svg", &fig[..1]),
+                ("margin_vs_width.svg", &fig[1..]),
+            ],
         )?;
-        save_svg(
-            &ctx.folder.staging().join("figures/margin_vs_width.svg"),
-            &fig[1..],
-        )?;
-        report.figures = vec![
-            "figures/margin_vs_lambda.svg".into(),
-            "figures/margin_vs_width.svg".into(),
-        ];
         Ok(report)
     }
 }
