@@ -19,6 +19,9 @@ pub struct Series {
     pub markers: bool,
     /// Join the points with a line (false: a scatter of markers).
     pub joined: bool,
+    /// Drawn in the colour of the measured series before it, without a legend entry (the
+    /// per-seed points around a mean curve).
+    pub companion: bool,
 }
 
 impl Series {
@@ -30,6 +33,7 @@ impl Series {
             reference: false,
             markers: false,
             joined: true,
+            companion: false,
         }
     }
 
@@ -50,6 +54,16 @@ impl Series {
             reference: true,
             markers: false,
             joined: true,
+            companion: false,
+        }
+    }
+
+    /// Points (markers only) in the colour of the measured series added just before, with no
+    /// legend entry: the per-seed values around a mean curve.
+    pub fn companion_points(points: Vec<(f64, f64)>) -> Self {
+        Self {
+            companion: true,
+            ..Self::scatter(String::new(), points)
         }
     }
 
@@ -171,10 +185,14 @@ where
     // curves are coloured by their position among the measured ones, so the same variant keeps
     // its colour in every panel whatever references a panel adds.
     let references = panel.series.iter().filter(|s| s.reference);
-    let measured = panel.series.iter().filter(|s| !s.reference).enumerate();
-    let order = references
-        .map(|s| (None, s))
-        .chain(measured.map(|(i, s)| (Some(i), s)));
+    let mut next = 0usize;
+    let measured = panel.series.iter().filter(|s| !s.reference).map(|s| {
+        if !s.companion {
+            next += 1;
+        }
+        (Some(next.saturating_sub(1)), s)
+    });
+    let order = references.map(|s| (None, s)).chain(measured);
     let mut reference_shade = 0u8;
     for (index, s) in order {
         let color = match index {
@@ -199,12 +217,12 @@ where
         } else {
             chart.draw_series(LineSeries::new(line, style))
         };
-        drawn
-            .map_err(|e| e.to_string())?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
+        let drawn = drawn.map_err(|e| e.to_string())?;
+        if !s.companion {
+            drawn.label(s.label.as_str()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
+        }
         if s.markers {
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))

@@ -130,7 +130,15 @@ impl TwoLayer {
     /// (exact for this architecture, no per-example gradients), with c the output scale:
     /// `c^2 (x1 x2^T) .* (S1 diag(a^2) S2^T)` from W, plus `c^2 relu(x1 W) relu(x2 W)^T` from a
     /// when it is trained. With fixed signs in NTK scaling this is Du et al.'s H(t).
+    ///
+    /// Runs without autodiff (the module's `valid()` copy, the inputs' plain tensors).
     pub fn ntk(&self, x1: Tensor<2>, x2: Tensor<2>) -> Tensor<2> {
+        let this = self.valid();
+        let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
+        this.ntk_plain(x1, x2)
+    }
+
+    fn ntk_plain(&self, x1: Tensor<2>, x2: Tensor<2>) -> Tensor<2> {
         let c2 = self.output_scale * self.output_scale;
         let a_sq = self.outer_weights().square().reshape([1, self.width]);
         let (s1, s2) = (

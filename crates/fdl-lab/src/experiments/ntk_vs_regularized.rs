@@ -716,8 +716,7 @@ fn summarize(
                     .with_markers(),
                 );
                 if matches!(m, Learner::Net | Learner::Ntk) {
-                    panel.series.push(Series::scatter(
-                        format!("{} seeds", m.label()),
+                    panel.series.push(Series::companion_points(
                         c.iter()
                             .flat_map(|(n, e)| e.iter().map(move |v| (*n as f64, *v)))
                             .collect(),

@@ -489,8 +489,7 @@ fn figures(variants: &[Variant], summaries: &[Vec<WidthSummary>]) -> [Panel; 2] 
             Series::line(format!("{} test", v.label), mean(&|c| 100.0 * c.test_error))
                 .with_markers(),
         );
-        errors.series.push(Series::scatter(
-            format!("{} seeds", v.label),
+        errors.series.push(Series::companion_points(
             rows.iter()
                 .flat_map(|r| {
                     r.cells
