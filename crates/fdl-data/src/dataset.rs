@@ -91,6 +91,15 @@ impl Dataset {
         Dataset::new(x, self.y.clone(), self.dim)
     }
 
+    /// The inputs with a constant 1 appended to every row (`[n, d + 1]`, row-major): the bias
+    /// coordinate of a bias-free (homogeneous) model.
+    pub fn x_with_constant(&self) -> Vec<f64> {
+        self.x
+            .chunks(self.dim)
+            .flat_map(|row| row.iter().copied().chain([1.0]))
+            .collect()
+    }
+
     /// Checks that every label is -1 or +1 (binary classification).
     pub fn require_binary_labels(&self) -> Result<(), DataError> {
         match self.y.iter().position(|&v| v != 1.0 && v != -1.0) {

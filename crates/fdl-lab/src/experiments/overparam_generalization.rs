@@ -120,20 +120,13 @@ impl WidthSummary {
     }
 }
 
-/// The train and test sets of a task, on the device, with their labels.
+/// The train and test inputs of a task (with the constant feature) and their labels.
 struct Split {
     x_train: Vec<f64>,
     x_test: Vec<f64>,
     train: Labels,
     test: Labels,
     dim: usize,
-}
-
-/// Appends the constant feature that plays the bias (the net stays 2-homogeneous).
-fn with_constant(data: &Dataset) -> Vec<f64> {
-    (0..data.len())
-        .flat_map(|i| data.row(i).iter().copied().chain([1.0]))
-        .collect()
 }
 
 impl OverparamGeneralization {
@@ -143,10 +136,13 @@ impl OverparamGeneralization {
             DigitsTask::LowVsHigh => 1,
             DigitsTask::TenClass => 10,
         };
-        let labels = |d: &Dataset| Labels::from_values(d.y(), classes).map_err(DataErrorString);
+        let labels = |d: &Dataset| {
+            Labels::from_values(d.y(), classes)
+                .map_err(|e| LabError::Data(fdl_data::DataError::Invalid(e)))
+        };
         Ok(Split {
-            x_train: with_constant(&s.train),
-            x_test: with_constant(&s.test),
+            x_train: s.train.x_with_constant(),
+            x_test: s.test.x_with_constant(),
             train: labels(&s.train)?,
             test: labels(&s.test)?,
             dim: s.train.dim() + 1,
@@ -206,12 +202,6 @@ impl OverparamGeneralization {
             steps_to_interpolate: interpolated.or((s.train_error == 0.0).then_some(s.steps)),
         })
     }
-}
-
-/// A label error as a data error.
-#[allow(non_snake_case)]
-fn DataErrorString(message: String) -> LabError {
-    LabError::Data(fdl_data::DataError::Invalid(message))
 }
 
 impl ExperimentSpec for OverparamGeneralization {

@@ -231,11 +231,9 @@ impl ExperimentSpec for OverparamMargin {
 
     fn run(config: OverparamMarginConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
         let data = Self::data(&config, ctx)?;
-        let (n, d) = (data.len(), data.dim() + 1);
+        let d = data.dim() + 1;
         // The constant feature: f(x) = sum_j a_j relu(u_j . (x, 1)).
-        let x: Vec<f64> = (0..n)
-            .flat_map(|i| data.row(i).iter().copied().chain([1.0]))
-            .collect();
+        let x = data.x_with_constant();
         let y = data.y().to_vec();
         let labels = Labels::Signs(y.clone());
         let gamma = ctx.timed("lifted-lp", |_| {
