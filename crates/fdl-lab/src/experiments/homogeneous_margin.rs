@@ -435,7 +435,7 @@ impl ExperimentSpec for HomogeneousMargin {
 /// Smoothed (solid) and normalized (dashed) margins against log step, and the loss.
 fn figures(runs: &[&Trace], probes: &[usize]) -> [Panel; 2] {
     let mut margins = Panel {
-        title: "Smoothed normalized margin l^-1(L)/||theta||^2 (dashed: normalized margin)".into(),
+        title: "Smoothed margin l^-1(L)/||theta||^2 (dashed: normalized)".into(),
         x_label: "step".into(),
         y_label: "margin".into(),
         log_x: true,
