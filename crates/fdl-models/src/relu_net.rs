@@ -4,7 +4,7 @@
 
 use crate::{Classifier, OuterLayer, TwoLayer, tensor2_from_host};
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, TensorData, activation::relu};
+use burn::tensor::{Device, Tensor, activation::relu};
 use rand::Rng;
 
 /// Shape of a [`ReluNet`].
@@ -95,23 +95,6 @@ impl ReluNet {
             self.outer.val().detach(),
             OuterLayer::Trained,
             1.0,
-        )
-    }
-
-    /// The weights `(U, A)` as row-major host vectors.
-    pub fn host_weights(&self) -> (Vec<f64>, Vec<f64>) {
-        (
-            crate::to_host(self.inner.val()),
-            crate::to_host(self.outer.val()),
-        )
-    }
-
-    /// A net from row-major host weights (`u` is `[d, m]`, `a` is `[m, k]`).
-    pub fn from_host(u: &[f64], a: &[f64], d: usize, k: usize, device: &Device) -> Self {
-        let m = u.len() / d;
-        Self::from_weights(
-            Tensor::from_data(TensorData::new(u.to_vec(), [d, m]), device),
-            Tensor::from_data(TensorData::new(a.to_vec(), [m, k]), device),
         )
     }
 }
