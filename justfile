@@ -22,8 +22,9 @@ lint:
 ci:
     bash .ci/run
 
-# Benchmarks of the hot paths (divan): one depth-conv training step (L = 1..4, D = 16 and 64)
-# and one l_inf / l_1 steepest-descent step on logistic regression (n = d = 1000), f64
+# Benchmarks of the hot paths (divan): one depth-conv training step (L = 1..4, D = 16 and 64),
+# one l_inf / l_1 steepest-descent step on logistic regression (n = d = 1000, f64), Du et al.'s
+# two-layer GD step (n = 1000, d = 100, m up to 16384; f32, f64, and f32 unfused), NTK Grams
 bench:
     cargo bench --bench depth_conv_step
     cargo bench --bench steepest_step

@@ -3,13 +3,20 @@
 //! `two-layer-gd` (W1) of shared/bench: unit-norm inputs, y ~ N(0, 1), a_r = +-1 fixed.
 //!
 //! Each iteration runs 5 steps through the same `Trainer` gd-global-min uses (forward, residual
-//! weights, backward, update); time / 5 is the cost of one step.
+//! weights, backward, update); time / 5 is the cost of one step. On flex the net's readout is
+//! the fused operation of `fdl_models::fused` (one gemm each way, the backward signal built in
+//! place); `unfused_f32_5_steps` times the same steps through Burn's composed ops, for the ratio.
 
+use burn::module::Module;
+use burn::tensor::Tensor;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{rng_from_seed, sphere_gaussian_targets};
 use fdl_lab::device::{DType, DeviceKind, init_device};
-use fdl_models::{OuterLayer, Scaling, TwoLayerConfig, tensor1_from_host, tensor2_from_host};
+use fdl_models::{
+    OuterLayer, ScalarModel, Scaling, TwoLayer, TwoLayerConfig, tensor1_from_host,
+    tensor2_from_host,
+};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
 /// The allocator the `fdl` binary uses, so the timings are the binary's.
@@ -24,7 +31,25 @@ fn main() {
     divan::main();
 }
 
-fn steps(bencher: Bencher, width: usize, dtype: DType) {
+/// The same net through Burn's composed ops: the path every backend but flex takes.
+#[derive(Module, Debug)]
+struct Composed {
+    net: TwoLayer,
+}
+
+impl ScalarModel for Composed {
+    fn forward(&self, x: Tensor<2>) -> Tensor<1> {
+        let n = x.dims()[0];
+        self.net.forward_composed(x).reshape([n])
+    }
+}
+
+fn steps<M: ScalarModel>(
+    bencher: Bencher,
+    width: usize,
+    dtype: DType,
+    wrap: impl FnOnce(TwoLayer) -> M,
+) {
     // The dtype is fixed once per process; run f32 and f64 as separate invocations
     // (`cargo bench --bench two_layer_step -- f32`).
     let device = init_device(DeviceKind::Flex, dtype).expect("flex device");
@@ -47,7 +72,7 @@ fn steps(bencher: Bencher, width: usize, dtype: DType) {
         geometry: LpGeometry::euclidean(),
         method: Method::Steepest,
     };
-    let mut trainer = Trainer::plain(model);
+    let mut trainer = Trainer::plain(wrap(model));
     bencher.counter(ItemsCount::new(STEPS)).bench_local(|| {
         trainer
             .run(&batch, &config, &[], |_| Ok(()), |_| {})
@@ -57,10 +82,15 @@ fn steps(bencher: Bencher, width: usize, dtype: DType) {
 
 #[divan::bench(args = [1024, 4096, 16384], sample_count = 10)]
 fn f32_5_steps(bencher: Bencher, width: usize) {
-    steps(bencher, width, DType::F32);
+    steps(bencher, width, DType::F32, |net| net);
 }
 
 #[divan::bench(args = [1024, 4096, 16384], sample_count = 10)]
 fn f64_5_steps(bencher: Bencher, width: usize) {
-    steps(bencher, width, DType::F64);
+    steps(bencher, width, DType::F64, |net| net);
+}
+
+#[divan::bench(args = [1024, 4096], sample_count = 10)]
+fn unfused_f32_5_steps(bencher: Bencher, width: usize) {
+    steps(bencher, width, DType::F32, |net| Composed { net });
 }

@@ -10,6 +10,7 @@
 
 mod deep_linear;
 mod diagonal;
+pub mod fused;
 mod host;
 mod linear_conv;
 mod mlp;

@@ -1,6 +1,7 @@
 //! Two-layer ReLU network `f(x) = (1/sqrt m) sum_r a_r relu(w_r . x)` (Du, Zhai, Poczos, Singh
 //! 2018, arXiv:1810.02054), with the outer layer fixed or trained.
 
+use crate::fused::{fused_readout_available, relu_readout};
 use crate::{Homogeneous, ScalarModel, normal_tensor, tensor2_from_host};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, activation::relu};
@@ -158,13 +159,26 @@ impl TwoLayer {
     }
 }
 
-impl ScalarModel for TwoLayer {
-    fn forward(&self, x: Tensor<2>) -> Tensor<1> {
-        let n = x.dims()[0];
+impl TwoLayer {
+    /// The outputs from Burn's generic ops, on any backend, `[n, 1]`. [`ScalarModel::forward`]
+    /// computes the same function with the fused readout of [`crate::fused`] where that runs.
+    pub fn forward_composed(&self, x: Tensor<2>) -> Tensor<2> {
         let hidden = relu(self.pre_activations(x));
         // A multiplication, not a division: Burn 0.22.1's autodiff takes the reciprocal of a
         // divisor in f32 in the backward pass (float_div_scalar), a 3e-8 error in f64 gradients.
-        (hidden.matmul(self.outer_weights()) * self.output_scale).reshape([n])
+        hidden.matmul(self.outer_weights()) * self.output_scale
+    }
+}
+
+impl ScalarModel for TwoLayer {
+    fn forward(&self, x: Tensor<2>) -> Tensor<1> {
+        let n = x.dims()[0];
+        let out = if fused_readout_available(&x) {
+            relu_readout(x, self.inner.val(), self.outer_weights(), self.output_scale)
+        } else {
+            self.forward_composed(x)
+        };
+        out.reshape([n])
     }
 }
 

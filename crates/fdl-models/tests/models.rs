@@ -1,22 +1,16 @@
 //! Model behaviour: circular convolution against the naive sum, effective predictors against
 //! the forward pass, homogeneity, and autodiff gradients against finite differences.
 
+mod common;
+
 use burn::module::Param;
 use burn::tensor::{Device, FloatDType, Tensor};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::sync::OnceLock;
 
 fn device() -> Device {
-    static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d = Device::flex();
-            d.configure(FloatDType::F64).expect("configure f64 once");
-            d.autodiff()
-        })
-        .clone()
+    common::flex_autodiff(FloatDType::F64)
 }
 
 fn naive_circular_conv(a: &[f64], b: &[f64]) -> Vec<f64> {

@@ -1,22 +1,16 @@
 //! The two-layer ReLU net and the empirical NTK: forward pass against the formula, the closed-form
 //! NTK against per-example gradients, and a wide net's H(0) against Du et al.'s H_inf.
 
+mod common;
+
 use burn::tensor::{Device, FloatDType};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use std::sync::OnceLock;
 
 fn device() -> Device {
-    static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d = Device::flex();
-            d.configure(FloatDType::F64).expect("configure f64 once");
-            d.autodiff()
-        })
-        .clone()
+    common::flex_autodiff(FloatDType::F64)
 }
 
 /// n points on the unit sphere in R^d.

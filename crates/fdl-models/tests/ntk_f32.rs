@@ -1,5 +1,8 @@
 //! The structured and the per-example-gradient NTK agree in f32 too (to 1e-5 relative), the
-//! precision NTK experiments run in. A separate test binary: the dtype is fixed per process.
+//! precision NTK experiments run in, and so do the fused and the composed two-layer readout.
+//! A separate test binary: the dtype is fixed per process.
+
+mod common;
 
 use burn::tensor::{Device, FloatDType};
 use fdl_models::*;
@@ -7,11 +10,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+fn device() -> Device {
+    common::flex_autodiff(FloatDType::F32)
+}
+
 #[test]
 fn structured_and_generic_mlp_ntk_agree_in_f32() {
-    let mut dev = Device::flex();
-    dev.configure(FloatDType::F32).expect("configure f32 once");
-    let dev = dev.autodiff();
+    let dev = device();
     let (n, d) = (8, 5);
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     let x: Vec<f64> = (0..n * d)
@@ -36,5 +41,50 @@ fn structured_and_generic_mlp_ntk_agree_in_f32() {
     let scale = generic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (a, b) in structured.iter().zip(&generic) {
         assert!((a - b).abs() < 1e-5 * scale, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn fused_and_composed_two_layer_gradients_agree_in_f32() {
+    let dev = device();
+    let (n, d, m) = (200, 20, 512);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x: Vec<f64> = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    let c: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let x = tensor2_from_host(&x, n, d, &dev);
+    let net = TwoLayerConfig {
+        input_dim: d,
+        width: m,
+        outer: OuterLayer::Trained,
+        scaling: Scaling::Ntk,
+    }
+    .init(&mut rng, &dev);
+    assert!(fused::fused_readout_available(&x));
+    let grads = |out: burn::tensor::Tensor<1>| {
+        let g = (out.clone() * tensor1_from_host(&c, &dev)).sum().backward();
+        let dw = to_host(net.inner.grad(&g).expect("dW").reshape([-1]));
+        let da = to_host(
+            net.outer
+                .as_ref()
+                .unwrap()
+                .grad(&g)
+                .expect("da")
+                .reshape([-1]),
+        );
+        (to_host(out), dw, da)
+    };
+    let fused = grads(net.forward(x.clone()));
+    let composed = grads(net.forward_composed(x).reshape([n]));
+    for (f, c) in [
+        (&fused.0, &composed.0),
+        (&fused.1, &composed.1),
+        (&fused.2, &composed.2),
+    ] {
+        let scale = c.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        for (a, b) in f.iter().zip(c) {
+            assert!((a - b).abs() < 1e-5 * scale, "{a} vs {b}");
+        }
     }
 }
