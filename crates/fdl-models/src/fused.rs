@@ -318,6 +318,12 @@ fn forward<E: Real>(
     (flex_tensor(out, n, 1), flex_tensor(hidden, n, m))
 }
 
+/// Burn's relu and its derivative's mask, `h <= 0`: a NaN pre-activation stays NaN (not 0, as
+/// `max(h, 0)` would make it), so a diverging run is caught as it is on the composed path.
+fn relu<E: Real>(h: E) -> E {
+    if h <= E::zero() { E::zero() } else { h }
+}
+
 /// `sum_r a_r relu(h_r)`, in eight interleaved partial sums so that it vectorizes.
 fn relu_dot<E: Real>(h: &[E], a: &[E]) -> E {
     let mut lanes = [E::zero(); 8];
@@ -325,14 +331,10 @@ fn relu_dot<E: Real>(h: &[E], a: &[E]) -> E {
     let (a_blocks, a_tail) = a.split_at(h_blocks.len());
     for (hb, ab) in h_blocks.chunks_exact(8).zip(a_blocks.chunks_exact(8)) {
         for lane in 0..8 {
-            lanes[lane] = lanes[lane] + hb[lane].max(E::zero()) * ab[lane];
+            lanes[lane] = lanes[lane] + relu(hb[lane]) * ab[lane];
         }
     }
-    let tail: E = h_tail
-        .iter()
-        .zip(a_tail)
-        .map(|(&h, &a)| h.max(E::zero()) * a)
-        .sum();
+    let tail: E = h_tail.iter().zip(a_tail).map(|(&h, &a)| relu(h) * a).sum();
     lanes.into_iter().sum::<E>() + tail
 }
 
@@ -406,7 +408,7 @@ impl<E: Real> View<E> {
     }
 }
 
-/// Overwrites each pre-activation `h_nr` with `G_nr = s g_n a_r 1{h_nr > 0}` and, when asked,
+/// Overwrites each pre-activation `h_nr` with `G_nr = s g_n a_r 1{not h_nr <= 0}` and, when asked,
 /// returns `da_r = s sum_n g_n relu(h_nr)` (read before the overwrite).
 fn signal_in_place<E: Real>(
     hidden: &mut [E],
@@ -428,11 +430,11 @@ fn signal_in_place<E: Real>(
             let sg = scale * gn;
             if let Some(da) = da.as_deref_mut() {
                 for (acc, &h) in da.iter_mut().zip(row.iter()) {
-                    *acc = *acc + sg * h.max(E::zero());
+                    *acc = *acc + sg * relu(h);
                 }
             }
             for (h, &ar) in row.iter_mut().zip(a) {
-                *h = if *h > E::zero() { sg * ar } else { E::zero() };
+                *h = if *h <= E::zero() { E::zero() } else { sg * ar };
             }
         }
     };

@@ -116,3 +116,17 @@ fn fused_readout_handles_a_dead_layer_and_a_single_example() {
     assert_eq!(out, vec![0.0]);
     assert!(dw.iter().all(|&v| v == 0.0));
 }
+
+#[test]
+fn a_nan_pre_activation_stays_nan_as_on_the_composed_path() {
+    let (d, m) = (3, 5);
+    let net = net(d, m, OuterLayer::FixedSigns, Scaling::Ntk);
+    let x = tensor2_from_host(&[1.0, f64::NAN, 0.5, 0.2, 0.1, -0.3], 2, d, &device());
+    let fused = to_host(net.forward(x.clone()));
+    let composed = to_host(net.forward_composed(x).reshape([2]));
+    assert!(
+        fused[0].is_nan() && composed[0].is_nan(),
+        "{fused:?} {composed:?}"
+    );
+    assert!((fused[1] - composed[1]).abs() < 1e-12);
+}
