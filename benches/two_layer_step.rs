@@ -4,8 +4,8 @@
 //!
 //! Each iteration runs 5 steps through the same `Trainer` gd-global-min uses (forward, residual
 //! weights, backward, update); time / 5 is the cost of one step. On flex the net's readout is
-//! the fused operation of `fdl_models::fused` (one gemm each way, the backward signal built in
-//! place); `unfused_f32_5_steps` times the same steps through Burn's composed ops, for the ratio.
+//! the fused operation of `fdl_models::fused` (one matrix product each way, the backward signal
+//! built in place); `unfused_f32_5_steps` times the same steps through Burn's composed ops.
 
 use burn::module::Module;
 use burn::tensor::Tensor;

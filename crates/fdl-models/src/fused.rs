@@ -3,8 +3,8 @@
 //! Composed from Burn's generic ops, one gradient step of a two-layer net makes about six passes
 //! over the `n x m` hidden layer and allocates a fresh buffer for each (the matmul output, relu,
 //! its mask, the broadcast outer product, the masked signal). On the flex CPU backend this
-//! operation instead runs one gemm forward, one pass that turns the saved pre-activations into
-//! the back-propagated signal in place, and one gemm backward: the cost of the two matrix
+//! operation instead runs one matrix product forward, one pass that turns the saved pre-activations into
+//! the back-propagated signal in place, and one matrix product backward: the cost of the two matrix
 //! products and little else. Other backends keep the composed ops
 //! ([`relu_readout`] checks with [`fused_readout_available`]).
 
@@ -15,6 +15,8 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, DispatchDevice, Flex, backend_extension};
 use burn::tensor::{DType, Element, Tensor, TensorData};
+use faer::traits::RealField;
+use faer::{Accum, MatMut, MatRef, Par};
 use num_traits::Float;
 use rayon::prelude::*;
 
@@ -181,7 +183,7 @@ impl ReluReadoutKernels for Flex {
 }
 
 /// A float type the kernels run in.
-trait Real: Float + Element + bytemuck::Pod + Send + Sync + std::iter::Sum {}
+trait Real: Float + Element + RealField + bytemuck::Pod + Send + Sync + std::iter::Sum {}
 impl Real for f32 {}
 impl Real for f64 {}
 
@@ -194,6 +196,10 @@ struct View<E> {
     row_stride: isize,
     col_stride: isize,
 }
+
+// SAFETY: a view only reads, and the tensor it views outlives every use (the kernels below).
+unsafe impl<E: Sync> Send for View<E> {}
+unsafe impl<E: Sync> Sync for View<E> {}
 
 impl<E: Real> View<E> {
     fn of(tensor: &FlexTensor) -> Self {
@@ -240,47 +246,64 @@ impl<E: Real> View<E> {
     }
 }
 
-/// `lhs rhs` into a new row-major `[lhs.rows, rhs.cols]` buffer, by the gemm crate (the one flex
-/// itself multiplies with), multi-threaded above a small size.
+/// `lhs rhs` into a new row-major `[lhs.rows, rhs.cols]` buffer, by faer's matrix product (its
+/// x86 kernels pick AVX-512 at run time where the CPU has it), the output columns split across
+/// the rayon threads above a small size.
 fn matmul<E: Real>(lhs: View<E>, rhs: View<E>) -> Vec<E> {
     assert_eq!(lhs.cols, rhs.rows, "inner dimensions");
     let (m, n, k) = (lhs.rows, rhs.cols, lhs.cols);
     if m * n == 0 || k == 0 {
         return vec![E::zero(); m * n];
     }
-    let parallelism = if m * n * k >= 64 * 64 * 64 {
-        gemm::Parallelism::Rayon(0)
+    let blocks = if m * n * k >= 64 * 64 * 64 {
+        rayon::current_num_threads().min(n)
     } else {
-        gemm::Parallelism::None
+        1
     };
+    let width = n.div_ceil(blocks);
     let mut out = Vec::<E>::with_capacity(m * n);
-    // SAFETY: `out` has room for m * n entries, written (not read: read_dst = false) by gemm
-    // before `set_len`; the views address valid memory by their construction.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.ptr,
-            lhs.col_stride,
-            lhs.row_stride,
-            rhs.ptr,
-            rhs.col_stride,
-            rhs.row_stride,
-            E::zero(),
-            E::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        );
-        out.set_len(m * n);
-    }
+    let dst = SendPtr(out.as_mut_ptr());
+    (0..n.div_ceil(width)).into_par_iter().for_each(|block| {
+        // Whole views, not their pointer fields (closures capture the fields they name).
+        let (lhs, rhs) = (&lhs, &rhs);
+        let (start, cols) = (block * width, width.min(n - block * width));
+        // SAFETY: the blocks are disjoint column ranges of the m x n buffer `out` has room for;
+        // faer writes them (Accum::Replace reads nothing) before `set_len`. The views address
+        // valid memory by their construction.
+        unsafe {
+            let dst = MatMut::from_raw_parts_mut(dst.at(start), m, cols, n as isize, 1);
+            let lhs = MatRef::from_raw_parts(lhs.ptr, m, k, lhs.row_stride, lhs.col_stride);
+            let rhs = MatRef::from_raw_parts(
+                rhs.ptr.offset(start as isize * rhs.col_stride),
+                k,
+                cols,
+                rhs.row_stride,
+                rhs.col_stride,
+            );
+            faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, E::one(), Par::Seq);
+        }
+    });
+    // SAFETY: every column block was written above.
+    unsafe { out.set_len(m * n) };
     out
+}
+
+/// The output buffer's base pointer, shared by the column-block tasks of [`matmul`].
+#[derive(Clone, Copy)]
+struct SendPtr<E>(*mut E);
+
+// SAFETY: the tasks write disjoint column blocks through it.
+unsafe impl<E> Send for SendPtr<E> {}
+unsafe impl<E> Sync for SendPtr<E> {}
+
+impl<E> SendPtr<E> {
+    /// The pointer `offset` entries on.
+    ///
+    /// # Safety
+    /// `offset` lies inside the buffer.
+    unsafe fn at(self, offset: usize) -> *mut E {
+        unsafe { self.0.add(offset) }
+    }
 }
 
 fn flex_tensor<E: Real>(values: Vec<E>, rows: usize, cols: usize) -> FlexTensor {
@@ -331,7 +354,7 @@ fn relu_dot<E: Real>(h: &[E], a: &[E]) -> E {
     let (a_blocks, a_tail) = a.split_at(h_blocks.len());
     for (hb, ab) in h_blocks.chunks_exact(8).zip(a_blocks.chunks_exact(8)) {
         for lane in 0..8 {
-            lanes[lane] = lanes[lane] + relu(hb[lane]) * ab[lane];
+            lanes[lane] += relu(hb[lane]) * ab[lane];
         }
     }
     let tail: E = h_tail.iter().zip(a_tail).map(|(&h, &a)| relu(h) * a).sum();
@@ -430,7 +453,7 @@ fn signal_in_place<E: Real>(
             let sg = scale * gn;
             if let Some(da) = da.as_deref_mut() {
                 for (acc, &h) in da.iter_mut().zip(row.iter()) {
-                    *acc = *acc + sg * relu(h);
+                    *acc += sg * relu(h);
                 }
             }
             for (h, &ar) in row.iter_mut().zip(a) {
@@ -452,7 +475,7 @@ fn signal_in_place<E: Real>(
         )
         .reduce_with(|mut left, right| {
             for (l, r) in left.iter_mut().zip(right) {
-                *l = *l + r;
+                *l += r;
             }
             left
         })

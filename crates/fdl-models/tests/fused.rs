@@ -82,11 +82,13 @@ fn assert_fused_matches_composed(net: &TwoLayer, x: Tensor<2>) {
 
 #[test]
 fn fused_readout_equals_the_composed_net_for_every_parameterization() {
-    let (n, d, m) = (37, 6, 45);
-    let x = tensor2_from_host(&normal(n * d, 1), n, d, &device());
-    for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
-        for scaling in [Scaling::Ntk, Scaling::Standard] {
-            assert_fused_matches_composed(&net(d, m, outer, scaling), x.clone());
+    // The second size is large enough for the matrix products to split across threads.
+    for (n, d, m) in [(37, 6, 45), (71, 9, 613)] {
+        let x = tensor2_from_host(&normal(n * d, 1), n, d, &device());
+        for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
+            for scaling in [Scaling::Ntk, Scaling::Standard] {
+                assert_fused_matches_composed(&net(d, m, outer, scaling), x.clone());
+            }
         }
     }
 }
