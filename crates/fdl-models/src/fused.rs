@@ -1,4 +1,5 @@
-//! The two-layer readout `f = s relu(x W) a` as one Burn operation with its own backward pass.
+//! The two-layer readout `f = s relu(x W) a` (k outputs) as one Burn operation with its own
+//! backward pass: the forward pass of `TwoLayer` and `ReluNet`.
 //!
 //! Composed from Burn's generic ops, one gradient step of a two-layer net makes about six passes
 //! over the `n x m` hidden layer and allocates a fresh buffer for each (the matmul output, relu,
@@ -23,7 +24,7 @@ use rayon::prelude::*;
 /// The fused readout as a Burn backend extension: flex and autodiff-over-flex.
 #[backend_extension(Flex, Autodiff)]
 pub trait ReluReadoutBackend: Backend {
-    /// `s relu(x w) a` for x `[n, d]`, w `[d, m]`, a `[m, 1]`: `[n, 1]`.
+    /// `s relu(x w) a` for x `[n, d]`, w `[d, m]`, a `[m, k]`: `[n, k]`.
     fn relu_readout(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
@@ -35,7 +36,7 @@ pub trait ReluReadoutBackend: Backend {
 /// The kernels behind the autodiff rule of [`ReluReadoutBackend`]: a forward pass that keeps the
 /// pre-activations, and the backward pass that consumes them.
 pub trait ReluReadoutKernels: Backend {
-    /// `(s relu(x w) a, x w)`: the output `[n, 1]` and the pre-activations `[n, m]`.
+    /// `(s relu(x w) a, x w)`: the outputs `[n, k]` and the pre-activations `[n, m]`.
     fn relu_readout_keeping_hidden(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
@@ -68,7 +69,7 @@ pub fn fused_readout_available(x: &Tensor<2>) -> bool {
     flex && matches!(x.dtype(), DType::F32 | DType::F64)
 }
 
-/// `s relu(x w) a`, `[n, 1]`, by the fused operation (differentiable in x, w and a); callers
+/// `s relu(x w) a`, `[n, k]`, by the fused operation (differentiable in x, w and a); callers
 /// check [`fused_readout_available`] first.
 pub fn relu_readout(x: Tensor<2>, w: Tensor<2>, a: Tensor<2>, scale: f64) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as ReluReadoutBackend>::relu_readout(
@@ -230,20 +231,6 @@ impl<E: Real> View<E> {
             ..self
         }
     }
-
-    /// The entries of a `[k, 1]` or `[1, k]` view as a vector.
-    fn to_vec(self) -> Vec<E> {
-        let (len, stride) = if self.cols == 1 {
-            (self.rows, self.row_stride)
-        } else {
-            assert_eq!(self.rows, 1, "a vector view is [k, 1] or [1, k]");
-            (self.cols, self.col_stride)
-        };
-        // SAFETY: in bounds by the layout's invariant.
-        (0..len)
-            .map(|i| unsafe { *self.ptr.offset(i as isize * stride) })
-            .collect()
-    }
 }
 
 /// `lhs rhs` into a new row-major `[lhs.rows, rhs.cols]` buffer, by faer's matrix product (its
@@ -321,24 +308,36 @@ fn forward<E: Real>(
     a: &FlexTensor,
     scale: f64,
 ) -> (FlexTensor, FlexTensor) {
-    let (x, w, a) = (
-        View::<E>::of(x),
-        View::<E>::of(w),
-        View::<E>::of(a).to_vec(),
-    );
-    let (n, m) = (x.rows, w.cols);
-    assert_eq!(a.len(), m, "a is [m, 1]");
+    let (x, w, a_view) = (View::<E>::of(x), View::<E>::of(w), View::<E>::of(a));
+    let (n, m, k) = (x.rows, w.cols, a_view.cols);
+    assert_eq!(a_view.rows, m, "a is [m, k]");
+    let a = a_view.to_rows();
     let hidden = matmul(x, w);
     let scale = E::from(scale).expect("a finite scale");
-    let out: Vec<E> = if m == 0 {
-        vec![E::zero(); n]
-    } else {
-        hidden
-            .par_chunks(m)
-            .map(|row| scale * relu_dot(row, &a))
-            .collect()
-    };
-    (flex_tensor(out, n, 1), flex_tensor(hidden, n, m))
+    let mut out = vec![E::zero(); n * k];
+    if m > 0 && k > 0 {
+        let rows = hidden.par_chunks(m).zip(out.par_chunks_mut(k));
+        if k == 1 {
+            rows.for_each(|(h, out)| out[0] = scale * relu_dot(h, &a));
+        } else {
+            rows.for_each(|(h, out)| relu_readout_row(h, &a, scale, out));
+        }
+    }
+    (flex_tensor(out, n, k), flex_tensor(hidden, n, m))
+}
+
+/// `out_j = s sum_r relu(h_r) a_rj` for a row-major a `[m, k]`, skipping the inactive neurons.
+fn relu_readout_row<E: Real>(h: &[E], a: &[E], scale: E, out: &mut [E]) {
+    let k = out.len();
+    for (&h, ar) in h.iter().zip(a.chunks_exact(k)) {
+        let v = relu(h);
+        if v != E::zero() {
+            for (o, &arj) in out.iter_mut().zip(ar) {
+                *o += v * arj;
+            }
+        }
+    }
+    out.iter_mut().for_each(|o| *o = scale * *o);
 }
 
 /// Burn's relu and its derivative's mask, `h <= 0`: a NaN pre-activation stays NaN (not 0, as
@@ -375,11 +374,18 @@ fn backward<E: Real>(
     mut hidden: FlexTensor,
     [want_x, want_w, want_a]: [bool; 3],
 ) -> [Option<FlexTensor>; 3] {
-    let (x, w) = (View::<E>::of(parts.x), View::<E>::of(parts.w));
-    let a = View::<E>::of(parts.a).to_vec();
-    let g = View::<E>::of(parts.grad).to_vec();
-    let (n, d, m) = (x.rows, x.cols, w.cols);
-    let scale = E::from(parts.scale).expect("a finite scale");
+    let (x, w, a) = (
+        View::<E>::of(parts.x),
+        View::<E>::of(parts.w),
+        View::<E>::of(parts.a),
+    );
+    let (n, d, m, k) = (x.rows, x.cols, w.cols, a.cols);
+    let readout = Readout {
+        a: a.to_rows(),
+        g: View::<E>::of(parts.grad).to_rows(),
+        k,
+        scale: E::from(parts.scale).expect("a finite scale"),
+    };
     // The pre-activations become the signal G in place when no one else holds them.
     let in_place =
         hidden.is_unique() && hidden.is_contiguous() && hidden.layout().start_offset() == 0;
@@ -388,7 +394,7 @@ fn backward<E: Real>(
     } else {
         SignalBuffer::Owned(View::<E>::of(&hidden).to_rows())
     };
-    let da = signal_in_place(signal.as_mut(), &a, &g, scale, want_a);
+    let da = readout.signal_in_place(signal.as_mut(), want_a);
     let signal_view = View {
         ptr: signal.as_mut().as_ptr(),
         rows: n,
@@ -398,7 +404,7 @@ fn backward<E: Real>(
     };
     let dx = want_x.then(|| flex_tensor(matmul(signal_view, w.t()), n, d));
     let dw = want_w.then(|| flex_tensor(matmul(x.t(), signal_view), d, m));
-    let da = da.map(|da| flex_tensor(da, m, 1));
+    let da = da.map(|da| flex_tensor(da, m, k));
     [dx, dw, da]
 }
 
@@ -431,56 +437,85 @@ impl<E: Real> View<E> {
     }
 }
 
-/// Overwrites each pre-activation `h_nr` with `G_nr = s g_n a_r 1{not h_nr <= 0}` and, when asked,
-/// returns `da_r = s sum_n g_n relu(h_nr)` (read before the overwrite).
-fn signal_in_place<E: Real>(
-    hidden: &mut [E],
-    a: &[E],
-    g: &[E],
+/// The outer weights a `[m, k]` and the output gradient g `[n, k]` (both row-major) of a
+/// backward pass, with the output scale s.
+struct Readout<E> {
+    a: Vec<E>,
+    g: Vec<E>,
+    k: usize,
     scale: E,
-    want_a: bool,
-) -> Option<Vec<E>> {
-    let m = a.len();
-    if m == 0 {
-        return want_a.then(Vec::new);
-    }
-    let chunk_rows = rows_per_task(g.len());
-    let tasks = hidden
-        .par_chunks_mut(chunk_rows * m)
-        .zip(g.par_chunks(chunk_rows));
-    let overwrite = |rows: &mut [E], gs: &[E], mut da: Option<&mut [E]>| {
-        for (row, &gn) in rows.chunks_exact_mut(m).zip(gs) {
-            let sg = scale * gn;
-            if let Some(da) = da.as_deref_mut() {
-                for (acc, &h) in da.iter_mut().zip(row.iter()) {
-                    *acc += sg * relu(h);
+}
+
+impl<E: Real> Readout<E> {
+    /// Overwrites each pre-activation `h_nr` with `G_nr = s (a g_n)_r 1{not h_nr <= 0}` and, when
+    /// asked, returns `da = s relu(h)^T g`, `[m, k]` (read before the overwrite).
+    fn signal_in_place(&self, hidden: &mut [E], want_a: bool) -> Option<Vec<E>> {
+        let (k, n) = (self.k, self.g.len() / self.k.max(1));
+        let m = self.a.len() / k.max(1);
+        if m == 0 || n == 0 {
+            return want_a.then(|| vec![E::zero(); m * k]);
+        }
+        let chunk_rows = rows_per_task(n);
+        let tasks = hidden
+            .par_chunks_mut(chunk_rows * m)
+            .zip(self.g.par_chunks(chunk_rows * k));
+        if !want_a {
+            tasks.for_each(|(rows, gs)| self.overwrite(rows, gs, None));
+            return None;
+        }
+        let da = tasks
+            .fold(
+                || vec![E::zero(); m * k],
+                |mut da, (rows, gs)| {
+                    self.overwrite(rows, gs, Some(&mut da));
+                    da
+                },
+            )
+            .reduce_with(|mut left, right| {
+                for (l, r) in left.iter_mut().zip(right) {
+                    *l += r;
                 }
+                left
+            })
+            .unwrap_or_else(|| vec![E::zero(); m * k]);
+        Some(da)
+    }
+
+    /// [`Self::signal_in_place`] on a block of rows, accumulating into `da` when given.
+    fn overwrite(&self, rows: &mut [E], gs: &[E], mut da: Option<&mut [E]>) {
+        let (k, scale) = (self.k, self.scale);
+        let m = self.a.len() / k;
+        for (row, gn) in rows.chunks_exact_mut(m).zip(gs.chunks_exact(k)) {
+            if k == 1 {
+                // One output: plain loops the compiler vectorizes.
+                let sg = scale * gn[0];
+                if let Some(da) = da.as_deref_mut() {
+                    for (acc, &h) in da.iter_mut().zip(row.iter()) {
+                        *acc += sg * relu(h);
+                    }
+                }
+                for (h, &ar) in row.iter_mut().zip(&self.a) {
+                    *h = if *h <= E::zero() { E::zero() } else { sg * ar };
+                }
+                continue;
             }
-            for (h, &ar) in row.iter_mut().zip(a) {
-                *h = if *h <= E::zero() { E::zero() } else { sg * ar };
+            for ((h, ar), r) in row.iter_mut().zip(self.a.chunks_exact(k)).zip(0..) {
+                if let Some(da) = da.as_deref_mut() {
+                    let v = scale * relu(*h);
+                    if v != E::zero() {
+                        for (acc, &gj) in da[r * k..(r + 1) * k].iter_mut().zip(gn) {
+                            *acc += v * gj;
+                        }
+                    }
+                }
+                *h = if *h <= E::zero() {
+                    E::zero()
+                } else {
+                    scale * ar.iter().zip(gn).map(|(&a, &g)| a * g).sum::<E>()
+                };
             }
         }
-    };
-    if !want_a {
-        tasks.for_each(|(rows, gs)| overwrite(rows, gs, None));
-        return None;
     }
-    let da = tasks
-        .fold(
-            || vec![E::zero(); m],
-            |mut da, (rows, gs)| {
-                overwrite(rows, gs, Some(&mut da));
-                da
-            },
-        )
-        .reduce_with(|mut left, right| {
-            for (l, r) in left.iter_mut().zip(right) {
-                *l += r;
-            }
-            left
-        })
-        .unwrap_or_else(|| vec![E::zero(); m]);
-    Some(da)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! 2020): `f(x) = A^T relu(U^T x)` with k outputs and no biases (append a constant feature to x
 //! to get one), so `f(x; c theta) = c^2 f(x; theta)`.
 
+use crate::fused::{fused_readout_available, relu_readout};
 use crate::{Classifier, OuterLayer, TwoLayer, tensor2_from_host};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, activation::relu};
@@ -99,8 +100,20 @@ impl ReluNet {
     }
 }
 
+impl ReluNet {
+    /// The logits from Burn's generic ops, on any backend; [`Classifier::logits`] computes the
+    /// same function with the fused readout of [`crate::fused`] where that runs.
+    pub fn logits_composed(&self, x: Tensor<2>) -> Tensor<2> {
+        relu(x.matmul(self.inner.val())).matmul(self.outer.val())
+    }
+}
+
 impl Classifier for ReluNet {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        relu(x.matmul(self.inner.val())).matmul(self.outer.val())
+        if fused_readout_available(&x) {
+            relu_readout(x, self.inner.val(), self.outer.val(), 1.0)
+        } else {
+            self.logits_composed(x)
+        }
     }
 }

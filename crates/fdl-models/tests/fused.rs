@@ -1,5 +1,6 @@
-//! The fused two-layer readout (flex) against the same net composed from Burn's generic ops:
-//! outputs and the gradients with respect to W, a and x, for contiguous and strided inputs.
+//! The fused two-layer readout (flex) against the same nets composed from Burn's generic ops:
+//! outputs and the gradients with respect to W, a and x, for contiguous and strided inputs, one
+//! output (`TwoLayer`) and several (`ReluNet`).
 
 mod common;
 
@@ -131,4 +132,41 @@ fn a_nan_pre_activation_stays_nan_as_on_the_composed_path() {
         "{fused:?} {composed:?}"
     );
     assert!((fused[1] - composed[1]).abs() < 1e-12);
+}
+
+#[test]
+fn fused_readout_with_several_outputs_equals_the_composed_relu_net() {
+    for (n, d, m, k) in [(23, 5, 17, 3), (64, 9, 600, 10)] {
+        let net = ReluNetConfig {
+            input_dim: d,
+            width: m,
+            outputs: k,
+        }
+        .init(&mut ChaCha8Rng::seed_from_u64(8), &device());
+        let x = tensor2_from_host(&normal(n * d, 9), n, d, &device());
+        let c = tensor2_from_host(&normal(n * k, 10), n, k, &device());
+        let run = |fused: bool| {
+            let x = x.clone().require_grad();
+            let out = if fused {
+                net.logits(x.clone())
+            } else {
+                net.logits_composed(x.clone())
+            };
+            let grads = (out.clone() * c.clone()).sum().backward();
+            let flat = |t: Tensor<2>| to_host(t.reshape([-1]));
+            [
+                flat(out),
+                flat(net.inner.grad(&grads).expect("dU")),
+                flat(net.outer.grad(&grads).expect("dA")),
+                flat(x.grad(&grads).expect("dx")),
+            ]
+        };
+        let (fused, composed) = (run(true), run(false));
+        for (what, (f, c)) in ["logits", "dU", "dA", "dx"]
+            .iter()
+            .zip(fused.iter().zip(&composed))
+        {
+            assert!(max_rel_diff(f, c) < 1e-12, "{what} at k = {k}");
+        }
+    }
 }
