@@ -4,15 +4,18 @@
 //! Composed from Burn's generic ops, one gradient step of a two-layer net makes about six passes
 //! over the `n x m` hidden layer and allocates a fresh buffer for each (the matmul output, relu,
 //! its mask, the broadcast outer product, the masked signal). On the flex CPU backend this
-//! operation instead runs one matrix product forward, one pass that turns the saved pre-activations into
-//! the back-propagated signal in place, and one matrix product backward: the cost of the two matrix
-//! products and little else. Other backends keep the composed ops
-//! ([`relu_readout`] checks with [`fused_readout_available`]).
+//! operation instead runs one matrix product forward (relu and, for one output, the readout in
+//! the same pass), keeps the activations as its state, turns them into the back-propagated
+//! signal in place, and runs one matrix product backward: the cost of the two products and
+//! little else. (k > 1 outputs add the small products `relu(x W) a`, `g a^T`, `relu(x W)^T g`.)
+//! Other backends keep the composed ops ([`relu_readout`] checks with
+//! [`fused_readout_available`]).
 
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, DispatchDevice, Flex, backend_extension};
 use burn::tensor::{DType, Element, Tensor, TensorData};
@@ -34,10 +37,10 @@ pub trait ReluReadoutBackend: Backend {
 }
 
 /// The kernels behind the autodiff rule of [`ReluReadoutBackend`]: a forward pass that keeps the
-/// pre-activations, and the backward pass that consumes them.
+/// activations, and the backward pass that consumes them.
 pub trait ReluReadoutKernels: Backend {
-    /// `(s relu(x w) a, x w)`: the outputs `[n, k]` and the pre-activations `[n, m]`.
-    fn relu_readout_keeping_hidden(
+    /// `(s relu(x w) a, relu(x w))`: the outputs `[n, k]` and the activations `[n, m]`.
+    fn relu_readout_keeping_activations(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
         a: FloatTensor<Self>,
@@ -45,14 +48,14 @@ pub trait ReluReadoutKernels: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     /// Gradients of `sum_n g_n f_n` with respect to `[x, w, a]`, each computed only when
-    /// `wanted`: with `G = (s g a^T) .* 1{h > 0}`, `dx = G w^T`, `dw = x^T G`,
-    /// `da = s relu(h)^T g`.
+    /// `wanted`: with r the activations, `G = (s g a^T) .* 1{r > 0}`, `dx = G w^T`,
+    /// `dw = x^T G`, `da = s r^T g`.
     #[allow(clippy::too_many_arguments)]
     fn relu_readout_backward(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
         a: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
+        activations: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         scale: f64,
         wanted: [bool; 3],
@@ -82,7 +85,7 @@ pub fn relu_readout(x: Tensor<2>, w: Tensor<2>, a: Tensor<2>, scale: f64) -> Ten
 
 impl ReluReadoutBackend for Flex {
     fn relu_readout(x: FlexTensor, w: FlexTensor, a: FlexTensor, scale: f64) -> FlexTensor {
-        Self::relu_readout_keeping_hidden(x, w, a, scale).0
+        Self::relu_readout_keeping_activations(x, w, a, scale).0
     }
 }
 
@@ -100,19 +103,19 @@ impl<B: ReluReadoutKernels, C: CheckpointStrategy> ReluReadoutBackend for Autodi
         {
             OpsKind::Tracked(prep) => {
                 let (x, w, a) = (x.into_primitive(), w.into_primitive(), a.into_primitive());
-                let (out, hidden) =
-                    B::relu_readout_keeping_hidden(x.clone(), w.clone(), a.clone(), scale);
-                prep.finish((x, w, a, hidden, scale), out)
+                let (out, activations) =
+                    B::relu_readout_keeping_activations(x.clone(), w.clone(), a.clone(), scale);
+                prep.finish((x, w, a, activations, scale), out)
             }
             OpsKind::UnTracked(prep) => {
                 let (x, w, a) = (x.into_primitive(), w.into_primitive(), a.into_primitive());
-                prep.finish(B::relu_readout_keeping_hidden(x, w, a, scale).0)
+                prep.finish(B::relu_readout_keeping_activations(x, w, a, scale).0)
             }
         }
     }
 }
 
-/// The backward step of the readout; its state is `(x, w, a, x w, s)`.
+/// The backward step of the readout; its state is `(x, w, a, relu(x w), s)`.
 #[derive(Debug)]
 struct ReadoutBackward;
 
@@ -134,9 +137,9 @@ impl<B: ReluReadoutKernels> Backward<B, 3> for ReadoutBackward {
         _checkpointer: &mut Checkpointer,
     ) {
         let grad = grads.consume::<B>(&ops.node);
-        let (x, w, a, hidden, scale) = ops.state;
+        let (x, w, a, activations, scale) = ops.state;
         let wanted = ops.parents.each_ref().map(Option::is_some);
-        let computed = B::relu_readout_backward(x, w, a, hidden, grad, scale, wanted);
+        let computed = B::relu_readout_backward(x, w, a, activations, grad, scale, wanted);
         for (parent, grad) in ops.parents.into_iter().zip(computed) {
             if let (Some(node), Some(grad)) = (parent, grad) {
                 grads.register::<B>(node.id, grad);
@@ -146,7 +149,7 @@ impl<B: ReluReadoutKernels> Backward<B, 3> for ReadoutBackward {
 }
 
 impl ReluReadoutKernels for Flex {
-    fn relu_readout_keeping_hidden(
+    fn relu_readout_keeping_activations(
         x: FlexTensor,
         w: FlexTensor,
         a: FlexTensor,
@@ -163,7 +166,7 @@ impl ReluReadoutKernels for Flex {
         x: FlexTensor,
         w: FlexTensor,
         a: FlexTensor,
-        hidden: FlexTensor,
+        activations: FlexTensor,
         grad: FlexTensor,
         scale: f64,
         wanted: [bool; 3],
@@ -176,8 +179,8 @@ impl ReluReadoutKernels for Flex {
             scale,
         };
         match x.dtype() {
-            DType::F32 => backward::<f32>(parts, hidden, wanted),
-            DType::F64 => backward::<f64>(parts, hidden, wanted),
+            DType::F32 => backward::<f32>(parts, activations, wanted),
+            DType::F64 => backward::<f64>(parts, activations, wanted),
             other => panic!("the fused readout runs in f32 or f64, not {other:?}"),
         }
     }
@@ -234,34 +237,50 @@ impl<E: Real> View<E> {
 }
 
 /// `lhs rhs` into a new row-major `[lhs.rows, rhs.cols]` buffer, by faer's matrix product (its
-/// x86 kernels pick AVX-512 at run time where the CPU has it), the output columns split across
-/// the rayon threads above a small size.
+/// x86 kernels pick AVX-512 at run time where the CPU has it), the output split across the
+/// rayon threads above a small size.
 fn matmul<E: Real>(lhs: View<E>, rhs: View<E>) -> Vec<E> {
     assert_eq!(lhs.cols, rhs.rows, "inner dimensions");
     let (m, n, k) = (lhs.rows, rhs.cols, lhs.cols);
     if m * n == 0 || k == 0 {
         return vec![E::zero(); m * n];
     }
-    let blocks = if m * n * k >= 64 * 64 * 64 {
-        rayon::current_num_threads().min(n)
+    // Split the longer side of the output across the threads, in pieces of at least 64, once
+    // the product is worth it (2M multiply-adds, tens of microseconds).
+    let by_cols = n >= m;
+    let long = if by_cols { n } else { m };
+    let blocks = if m * n * k >= 1 << 21 {
+        rayon::current_num_threads().min(long.div_ceil(64)).max(1)
     } else {
         1
     };
-    let width = n.div_ceil(blocks);
+    let piece = long.div_ceil(blocks);
     let mut out = Vec::<E>::with_capacity(m * n);
     let dst = SendPtr(out.as_mut_ptr());
-    (0..n.div_ceil(width)).into_par_iter().for_each(|block| {
+    (0..long.div_ceil(piece)).into_par_iter().for_each(|block| {
         // Whole views, not their pointer fields (closures capture the fields they name).
         let (lhs, rhs) = (&lhs, &rhs);
-        let (start, cols) = (block * width, width.min(n - block * width));
-        // SAFETY: the blocks are disjoint column ranges of the m x n buffer `out` has room for;
-        // faer writes them (Accum::Replace reads nothing) before `set_len`. The views address
-        // valid memory by their construction.
+        let (start, len) = (block * piece, piece.min(long - block * piece));
+        let (row0, rows, col0, cols) = if by_cols {
+            (0, m, start, len)
+        } else {
+            (start, len, 0, n)
+        };
+        // SAFETY: the blocks are disjoint pieces of the m x n buffer `out` has room for; faer
+        // writes them (Accum::Replace reads nothing) before `set_len`. The views address valid
+        // memory by their construction.
         unsafe {
-            let dst = MatMut::from_raw_parts_mut(dst.at(start), m, cols, n as isize, 1);
-            let lhs = MatRef::from_raw_parts(lhs.ptr, m, k, lhs.row_stride, lhs.col_stride);
+            let dst =
+                MatMut::from_raw_parts_mut(dst.at(row0 * n + col0), rows, cols, n as isize, 1);
+            let lhs = MatRef::from_raw_parts(
+                lhs.ptr.offset(row0 as isize * lhs.row_stride),
+                rows,
+                k,
+                lhs.row_stride,
+                lhs.col_stride,
+            );
             let rhs = MatRef::from_raw_parts(
-                rhs.ptr.offset(start as isize * rhs.col_stride),
+                rhs.ptr.offset(col0 as isize * rhs.col_stride),
                 k,
                 cols,
                 rhs.row_stride,
@@ -270,16 +289,16 @@ fn matmul<E: Real>(lhs: View<E>, rhs: View<E>) -> Vec<E> {
             faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, E::one(), Par::Seq);
         }
     });
-    // SAFETY: every column block was written above.
+    // SAFETY: every block was written above.
     unsafe { out.set_len(m * n) };
     out
 }
 
-/// The output buffer's base pointer, shared by the column-block tasks of [`matmul`].
+/// The output buffer's base pointer, shared by the block tasks of [`matmul`].
 #[derive(Clone, Copy)]
 struct SendPtr<E>(*mut E);
 
-// SAFETY: the tasks write disjoint column blocks through it.
+// SAFETY: the tasks write disjoint blocks through it.
 unsafe impl<E> Send for SendPtr<E> {}
 unsafe impl<E> Sync for SendPtr<E> {}
 
@@ -297,9 +316,12 @@ fn flex_tensor<E: Real>(values: Vec<E>, rows: usize, cols: usize) -> FlexTensor 
     FlexTensor::from_data(TensorData::new(values, [rows, cols]))
 }
 
-/// Rows of the hidden layer handed to one rayon task.
-fn rows_per_task(n: usize) -> usize {
-    n.div_ceil(4 * rayon::current_num_threads()).max(1)
+/// Rows of an `n x m` hidden layer handed to one rayon task: a few tasks per thread, none under
+/// 32K entries (below that, waking a thread costs more than the pass).
+fn rows_per_task(n: usize, m: usize) -> usize {
+    n.div_ceil(4 * rayon::current_num_threads())
+        .max(32_768usize.div_ceil(m.max(1)))
+        .max(1)
 }
 
 fn forward<E: Real>(
@@ -308,36 +330,43 @@ fn forward<E: Real>(
     a: &FlexTensor,
     scale: f64,
 ) -> (FlexTensor, FlexTensor) {
-    let (x, w, a_view) = (View::<E>::of(x), View::<E>::of(w), View::<E>::of(a));
-    let (n, m, k) = (x.rows, w.cols, a_view.cols);
-    assert_eq!(a_view.rows, m, "a is [m, k]");
-    let a = a_view.to_rows();
-    let hidden = matmul(x, w);
+    let (a_tensor, scale_f64) = (a, scale);
+    let (x, w, a) = (View::<E>::of(x), View::<E>::of(w), View::<E>::of(a));
+    let (n, m, k) = (x.rows, w.cols, a.cols);
+    assert_eq!(a.rows, m, "a is [m, k]");
     let scale = E::from(scale).expect("a finite scale");
-    let mut out = vec![E::zero(); n * k];
-    if m > 0 && k > 0 {
-        let rows = hidden.par_chunks(m).zip(out.par_chunks_mut(k));
-        if k == 1 {
-            rows.for_each(|(h, out)| out[0] = scale * relu_dot(h, &a));
-        } else {
-            rows.for_each(|(h, out)| relu_readout_row(h, &a, scale, out));
-        }
+    // x w, then relu(x w) in place: the state the backward pass needs.
+    let mut activations = matmul(x, w);
+    if m == 0 || n == 0 {
+        return (
+            flex_tensor(vec![E::zero(); n * k], n, k),
+            flex_tensor(activations, n, m),
+        );
     }
-    (flex_tensor(out, n, k), flex_tensor(hidden, n, m))
-}
-
-/// `out_j = s sum_r relu(h_r) a_rj` for a row-major a `[m, k]`, skipping the inactive neurons.
-fn relu_readout_row<E: Real>(h: &[E], a: &[E], scale: E, out: &mut [E]) {
-    let k = out.len();
-    for (&h, ar) in h.iter().zip(a.chunks_exact(k)) {
-        let v = relu(h);
-        if v != E::zero() {
-            for (o, &arj) in out.iter_mut().zip(ar) {
-                *o += v * arj;
-            }
-        }
+    if k == 1 {
+        let a = a.to_rows();
+        let mut out = vec![E::zero(); n];
+        let rows = rows_per_task(n, m);
+        activations
+            .par_chunks_mut(rows * m)
+            .zip(out.par_chunks_mut(rows))
+            .for_each(|(block, out)| {
+                for (h, out) in block.chunks_exact_mut(m).zip(out) {
+                    *out = scale * relu_dot_in_place(h, &a);
+                }
+            });
+        return (flex_tensor(out, n, 1), flex_tensor(activations, n, m));
     }
-    out.iter_mut().for_each(|o| *o = scale * *o);
+    activations
+        .par_chunks_mut(rows_per_task(n, m) * m)
+        .for_each(|block| block.iter_mut().for_each(|h| *h = relu(*h)));
+    let activations = flex_tensor(activations, n, m);
+    // k outputs: the narrow product by flex's own matmul (faster than faer's at k columns).
+    let out = Flex::float_mul_scalar(
+        Flex::float_matmul(activations.clone(), a_tensor.clone()),
+        scale_f64.into(),
+    );
+    (out, activations)
 }
 
 /// Burn's relu and its derivative's mask, `h <= 0`: a NaN pre-activation stays NaN (not 0, as
@@ -346,21 +375,28 @@ fn relu<E: Real>(h: E) -> E {
     if h <= E::zero() { E::zero() } else { h }
 }
 
-/// `sum_r a_r relu(h_r)`, in eight interleaved partial sums so that it vectorizes.
-fn relu_dot<E: Real>(h: &[E], a: &[E]) -> E {
+/// Replaces h by relu(h) and returns `sum_r a_r relu(h_r)`, in eight interleaved partial sums so
+/// that it vectorizes.
+fn relu_dot_in_place<E: Real>(h: &mut [E], a: &[E]) -> E {
     let mut lanes = [E::zero(); 8];
-    let (h_blocks, h_tail) = h.split_at(h.len() - h.len() % 8);
-    let (a_blocks, a_tail) = a.split_at(h_blocks.len());
-    for (hb, ab) in h_blocks.chunks_exact(8).zip(a_blocks.chunks_exact(8)) {
+    let split = h.len() - h.len() % 8;
+    let (h_blocks, h_tail) = h.split_at_mut(split);
+    let (a_blocks, a_tail) = a.split_at(split);
+    for (hb, ab) in h_blocks.chunks_exact_mut(8).zip(a_blocks.chunks_exact(8)) {
         for lane in 0..8 {
-            lanes[lane] += relu(hb[lane]) * ab[lane];
+            hb[lane] = relu(hb[lane]);
+            lanes[lane] += hb[lane] * ab[lane];
         }
     }
-    let tail: E = h_tail.iter().zip(a_tail).map(|(&h, &a)| relu(h) * a).sum();
+    let mut tail = E::zero();
+    for (h, &a) in h_tail.iter_mut().zip(a_tail) {
+        *h = relu(*h);
+        tail += *h * a;
+    }
     lanes.into_iter().sum::<E>() + tail
 }
 
-/// The inputs of the backward pass other than the saved pre-activations.
+/// The inputs of the backward pass other than the saved activations.
 struct ReadoutParts<'a> {
     x: &'a FlexTensor,
     w: &'a FlexTensor,
@@ -371,151 +407,157 @@ struct ReadoutParts<'a> {
 
 fn backward<E: Real>(
     parts: ReadoutParts<'_>,
-    mut hidden: FlexTensor,
+    activations: FlexTensor,
     [want_x, want_w, want_a]: [bool; 3],
 ) -> [Option<FlexTensor>; 3] {
-    let (x, w, a) = (
+    let (x, w, a, g) = (
         View::<E>::of(parts.x),
         View::<E>::of(parts.w),
         View::<E>::of(parts.a),
+        View::<E>::of(parts.grad),
     );
     let (n, d, m, k) = (x.rows, x.cols, w.cols, a.cols);
-    let readout = Readout {
-        a: a.to_rows(),
-        g: View::<E>::of(parts.grad).to_rows(),
-        k,
-        scale: E::from(parts.scale).expect("a finite scale"),
-    };
-    // The pre-activations become the signal G in place when no one else holds them.
-    let in_place =
-        hidden.is_unique() && hidden.is_contiguous() && hidden.layout().start_offset() == 0;
-    let mut signal = if in_place {
-        SignalBuffer::Borrowed(&mut hidden.storage_mut::<E>()[..n * m])
+    let scale = E::from(parts.scale).expect("a finite scale");
+    let (signal, da) = if k == 1 {
+        // The activations become the signal G in place when no one else holds them.
+        let in_place = activations.is_unique()
+            && activations.is_contiguous()
+            && activations.layout().start_offset() == 0;
+        let mut signal = if in_place {
+            activations
+        } else {
+            flex_tensor(View::<E>::of(&activations).to_rows(), n, m)
+        };
+        let (a, g) = (a.to_rows(), g.to_rows());
+        let da = signal_in_place(
+            &mut signal.storage_mut::<E>()[..n * m],
+            &a,
+            &g,
+            scale,
+            want_a,
+        );
+        (signal, da.map(|da| flex_tensor(da, m, 1)))
     } else {
-        SignalBuffer::Owned(View::<E>::of(&hidden).to_rows())
+        // k outputs: the narrow products by flex's own matmul, then one masking pass.
+        let da = want_a.then(|| {
+            Flex::float_mul_scalar(
+                Flex::float_matmul(
+                    Flex::float_transpose(activations.clone()),
+                    parts.grad.clone(),
+                ),
+                parts.scale.into(),
+            )
+        });
+        let mut signal =
+            Flex::float_matmul(parts.grad.clone(), Flex::float_transpose(parts.a.clone()));
+        assert!(signal.is_contiguous() && signal.layout().start_offset() == 0);
+        let relu = match activations.as_slice::<E>() {
+            Some(relu) => std::borrow::Cow::Borrowed(relu),
+            None => std::borrow::Cow::Owned(View::<E>::of(&activations).to_rows()),
+        };
+        mask_by_activations(&mut signal.storage_mut::<E>()[..n * m], &relu, m, scale);
+        (signal, da)
     };
-    let da = readout.signal_in_place(signal.as_mut(), want_a);
-    let signal_view = View {
-        ptr: signal.as_mut().as_ptr(),
-        rows: n,
-        cols: m,
-        row_stride: m as isize,
-        col_stride: 1,
-    };
-    let dx = want_x.then(|| flex_tensor(matmul(signal_view, w.t()), n, d));
-    let dw = want_w.then(|| flex_tensor(matmul(x.t(), signal_view), d, m));
-    let da = da.map(|da| flex_tensor(da, m, k));
+    let signal = View::<E>::of(&signal);
+    let dx = want_x.then(|| flex_tensor(matmul(signal, w.t()), n, d));
+    let dw = want_w.then(|| flex_tensor(matmul(x.t(), signal), d, m));
     [dx, dw, da]
 }
 
-/// Where the signal G is built: the saved pre-activations themselves, or a copy.
-enum SignalBuffer<'a, E> {
-    Borrowed(&'a mut [E]),
-    Owned(Vec<E>),
-}
-
-impl<E> SignalBuffer<'_, E> {
-    fn as_mut(&mut self) -> &mut [E] {
-        match self {
-            Self::Borrowed(values) => values,
-            Self::Owned(values) => values,
+impl<E: Real> View<E> {
+    /// The entry at (row, col).
+    fn at(&self, row: usize, col: usize) -> E {
+        assert!(
+            row < self.rows && col < self.cols,
+            "({row}, {col}) outside the view"
+        );
+        // SAFETY: in bounds (asserted) and the layout addresses valid memory.
+        unsafe {
+            *self
+                .ptr
+                .offset(row as isize * self.row_stride + col as isize * self.col_stride)
         }
     }
-}
 
-impl<E: Real> View<E> {
     /// The entries in row-major order.
     fn to_rows(self) -> Vec<E> {
-        let mut out = Vec::with_capacity(self.rows * self.cols);
-        for i in 0..self.rows as isize {
-            for j in 0..self.cols as isize {
-                // SAFETY: in bounds by the layout's invariant.
-                out.push(unsafe { *self.ptr.offset(i * self.row_stride + j * self.col_stride) });
-            }
-        }
-        out
+        (0..self.rows)
+            .flat_map(|i| (0..self.cols).map(move |j| (i, j)))
+            .map(|(i, j)| self.at(i, j))
+            .collect()
     }
 }
 
-/// The outer weights a `[m, k]` and the output gradient g `[n, k]` (both row-major) of a
-/// backward pass, with the output scale s.
-struct Readout<E> {
-    a: Vec<E>,
-    g: Vec<E>,
-    k: usize,
-    scale: E,
-}
-
-impl<E: Real> Readout<E> {
-    /// Overwrites each pre-activation `h_nr` with `G_nr = s (a g_n)_r 1{not h_nr <= 0}` and, when
-    /// asked, returns `da = s relu(h)^T g`, `[m, k]` (read before the overwrite).
-    fn signal_in_place(&self, hidden: &mut [E], want_a: bool) -> Option<Vec<E>> {
-        let (k, n) = (self.k, self.g.len() / self.k.max(1));
-        let m = self.a.len() / k.max(1);
-        if m == 0 || n == 0 {
-            return want_a.then(|| vec![E::zero(); m * k]);
-        }
-        let chunk_rows = rows_per_task(n);
-        let tasks = hidden
-            .par_chunks_mut(chunk_rows * m)
-            .zip(self.g.par_chunks(chunk_rows * k));
-        if !want_a {
-            tasks.for_each(|(rows, gs)| self.overwrite(rows, gs, None));
-            return None;
-        }
-        let da = tasks
-            .fold(
-                || vec![E::zero(); m * k],
-                |mut da, (rows, gs)| {
-                    self.overwrite(rows, gs, Some(&mut da));
-                    da
-                },
-            )
-            .reduce_with(|mut left, right| {
-                for (l, r) in left.iter_mut().zip(right) {
-                    *l += r;
-                }
-                left
-            })
-            .unwrap_or_else(|| vec![E::zero(); m * k]);
-        Some(da)
+/// `G_nr = s P_nr 1{not r_nr <= 0}` in place of `P = g a^T`, with r the row-major activations.
+fn mask_by_activations<E: Real>(signal: &mut [E], activations: &[E], m: usize, scale: E) {
+    if m == 0 {
+        return;
     }
-
-    /// [`Self::signal_in_place`] on a block of rows, accumulating into `da` when given.
-    fn overwrite(&self, rows: &mut [E], gs: &[E], mut da: Option<&mut [E]>) {
-        let (k, scale) = (self.k, self.scale);
-        let m = self.a.len() / k;
-        for (row, gn) in rows.chunks_exact_mut(m).zip(gs.chunks_exact(k)) {
-            if k == 1 {
-                // One output: plain loops the compiler vectorizes.
-                let sg = scale * gn[0];
-                if let Some(da) = da.as_deref_mut() {
-                    for (acc, &h) in da.iter_mut().zip(row.iter()) {
-                        *acc += sg * relu(h);
-                    }
-                }
-                for (h, &ar) in row.iter_mut().zip(&self.a) {
-                    *h = if *h <= E::zero() { E::zero() } else { sg * ar };
-                }
-                continue;
-            }
-            for ((h, ar), r) in row.iter_mut().zip(self.a.chunks_exact(k)).zip(0..) {
-                if let Some(da) = da.as_deref_mut() {
-                    let v = scale * relu(*h);
-                    if v != E::zero() {
-                        for (acc, &gj) in da[r * k..(r + 1) * k].iter_mut().zip(gn) {
-                            *acc += v * gj;
-                        }
-                    }
-                }
-                *h = if *h <= E::zero() {
+    let block = rows_per_task(signal.len() / m, m) * m;
+    signal
+        .par_chunks_mut(block)
+        .zip(activations.par_chunks(block))
+        .for_each(|(rows, relu)| {
+            for (p, &r) in rows.iter_mut().zip(relu) {
+                *p = if r <= E::zero() {
                     E::zero()
                 } else {
-                    scale * ar.iter().zip(gn).map(|(&a, &g)| a * g).sum::<E>()
+                    scale * *p
                 };
             }
-        }
+        });
+}
+
+/// One output: overwrites each activation `r_nr` with `G_nr = s g_n a_r 1{not r_nr <= 0}` and,
+/// when asked, returns `da_r = s sum_n g_n r_nr` (read before the overwrite).
+fn signal_in_place<E: Real>(
+    activations: &mut [E],
+    a: &[E],
+    g: &[E],
+    scale: E,
+    want_a: bool,
+) -> Option<Vec<E>> {
+    let m = a.len();
+    if m == 0 || g.is_empty() {
+        return want_a.then(|| vec![E::zero(); m]);
     }
+    let chunk_rows = rows_per_task(g.len(), m);
+    let tasks = activations
+        .par_chunks_mut(chunk_rows * m)
+        .zip(g.par_chunks(chunk_rows));
+    let overwrite = |rows: &mut [E], gs: &[E], mut da: Option<&mut [E]>| {
+        for (row, &gn) in rows.chunks_exact_mut(m).zip(gs) {
+            let sg = scale * gn;
+            if let Some(da) = da.as_deref_mut() {
+                for (acc, &r) in da.iter_mut().zip(row.iter()) {
+                    *acc += sg * r;
+                }
+            }
+            for (r, &ar) in row.iter_mut().zip(a) {
+                *r = if *r <= E::zero() { E::zero() } else { sg * ar };
+            }
+        }
+    };
+    if !want_a {
+        tasks.for_each(|(rows, gs)| overwrite(rows, gs, None));
+        return None;
+    }
+    let da = tasks
+        .fold(
+            || vec![E::zero(); m],
+            |mut da, (rows, gs)| {
+                overwrite(rows, gs, Some(&mut da));
+                da
+            },
+        )
+        .reduce_with(|mut left, right| {
+            for (l, r) in left.iter_mut().zip(right) {
+                *l += r;
+            }
+            left
+        })
+        .unwrap_or_else(|| vec![E::zero(); m]);
+    Some(da)
 }
 
 #[cfg(test)]
@@ -586,10 +628,12 @@ mod tests {
     #[test]
     fn relu_dot_covers_the_tail() {
         for len in [0, 1, 7, 8, 9, 17] {
-            let h: Vec<f64> = (0..len).map(|i| i as f64 - 3.0).collect();
+            let mut h: Vec<f64> = (0..len).map(|i| i as f64 - 3.0).collect();
             let a: Vec<f64> = (0..len).map(|i| 1.0 + i as f64).collect();
-            let expected: f64 = h.iter().zip(&a).map(|(h, a)| h.max(0.0) * a).sum();
-            assert_eq!(relu_dot(&h, &a), expected);
+            let relu: Vec<f64> = h.iter().map(|h| h.max(0.0)).collect();
+            let expected: f64 = relu.iter().zip(&a).map(|(r, a)| r * a).sum();
+            assert_eq!(relu_dot_in_place(&mut h, &a), expected);
+            assert_eq!(h, relu);
         }
     }
 }
