@@ -20,12 +20,15 @@ pub use kernels::{
     MlpKernels, du_kernel, relu_feature_kernel, relu_mlp_kernels, two_layer_relu_ntk,
 };
 pub use kkt::{BridgeKkt, bridge_kkt_residual};
-pub use margin::{min_margin, normalized_margin_fourier, normalized_margin_l2};
+pub use margin::{
+    inverse_logistic, min_margin, norm_power, normalized_margin_fourier, normalized_margin_l2,
+    smoothed_normalized_margin,
+};
 pub use solvers::{
-    KernelPredictor, LiftedMargin, MaxMargin, SolverError, fourier_l1_max_margin,
+    ALMOST_SOLVED_RESIDUAL, KernelPredictor, LiftedMargin, MaxMargin, SolveStatus, SolverError, fourier_l1_max_margin,
     fourier_l1_nearest_optimum, kernel_ridge, kernel_svm, l2_max_margin, lifted_l1_margin,
     lp_max_margin, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant,
     relu_feature_sup,
 };
 pub use spectral::{TopSingular, kernel_gd_predictions, symmetric_eigenvalues, top_singular};
-pub use vector::{cosine, dot, loglog_slope, norm2};
+pub use vector::{FitError, cosine, dot, loglog_slope, norm2};

@@ -1,6 +1,7 @@
 //! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`.
 
-use crate::error::{EXIT_FAIL, EXIT_PASS, LabError};
+use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED, LabError};
+use crate::report::Verdict;
 use crate::experiments::registry;
 use crate::lab::{RunRequest, execute, read_config_file};
 use clap::{Args, Parser, Subcommand};
@@ -87,17 +88,22 @@ fn run(request: RunRequest) -> Result<i32, LabError> {
     println!("{}: {}\n", report.experiment, report.claim);
     print!("{}", report.table());
     println!("\nrun folder: {}", outcome.folder.display());
-    let failed = report.checks.iter().filter(|c| !c.pass).count();
-    if failed == 0 {
-        println!("PASS: all {} checks hold", report.checks.len());
-        Ok(EXIT_PASS)
-    } else {
-        println!(
-            "FAIL: {failed} of {} checks do not hold",
-            report.checks.len()
-        );
-        Ok(EXIT_FAIL)
-    }
+    let (_, failed, undecided) = report.counts();
+    let total = report.checks.len();
+    Ok(match report.verdict {
+        Verdict::Pass => {
+            println!("PASS: all {total} checks hold");
+            EXIT_PASS
+        }
+        Verdict::Fail => {
+            println!("FAIL: {failed} of {total} checks do not hold");
+            EXIT_FAIL
+        }
+        Verdict::Undecided => {
+            println!("UNDECIDED: no check fails, but {undecided} of {total} cannot be decided");
+            EXIT_UNDECIDED
+        }
+    })
 }
 
 /// Parses the arguments, runs, prints, and returns the process exit code.

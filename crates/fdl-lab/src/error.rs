@@ -6,10 +6,16 @@ use fdl_optim::TrainError;
 
 /// Exit code when every check passes.
 pub const EXIT_PASS: i32 = 0;
-/// Exit code when a check fails or the run could not finish (divergence, I/O).
+/// Exit code when a check fails; the run folder is complete.
 pub const EXIT_FAIL: i32 = 1;
-/// Exit code for bad usage or bad input.
+/// Exit code for bad usage or bad input (nothing is written).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code when the run could not finish: divergence, a solver failure, I/O (nothing is
+/// written).
+pub const EXIT_UNFINISHED: i32 = 3;
+/// Exit code when no check fails but at least one cannot be decided; the run folder is
+/// complete.
+pub const EXIT_UNDECIDED: i32 = 4;
 
 /// A configuration problem, always naming the key.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -103,11 +109,17 @@ impl LabError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            LabError::Usage(_) | LabError::Config(_) | LabError::Data(_) => EXIT_USAGE,
+            LabError::Usage(_)
+            | LabError::Config(_)
+            | LabError::Data(_)
+            | LabError::Device(_) => EXIT_USAGE,
             LabError::Solver(
                 SolverError::NotSeparable { .. } | SolverError::NoInterpolant { .. },
             ) => EXIT_USAGE,
-            _ => EXIT_FAIL,
+            LabError::Solver(SolverError::Failed { .. })
+            | LabError::Train { .. }
+            | LabError::Io { .. }
+            | LabError::Figure { .. } => EXIT_UNFINISHED,
         }
     }
 

@@ -6,7 +6,7 @@ use crate::device::{DType, DeviceKind, init_device};
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{Experiment, RunContext};
 use crate::experiments::{find, registry};
-use crate::report::Report;
+use crate::report::{Check, Comparison, Report};
 use crate::run_folder::RunFolder;
 use serde::Deserialize;
 use serde_json::json;
@@ -172,7 +172,16 @@ pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut ctx = RunContext::new(device, common.dtype, common.seed, data, folder)?;
-    let report = exp.run(exp_table, &mut ctx)?;
+    let mut report = exp.run(exp_table, &mut ctx)?;
+    if report.checks.is_empty() {
+        // A verdict needs something measured: a configuration that leaves no check is no pass.
+        report.check(Check::undecided(
+            "checks evaluated",
+            Comparison::AtLeast,
+            1.0,
+            "this configuration leaves no check to evaluate",
+        ));
+    }
     ctx.recorder.flush()?;
 
     let mut saved = Table::new();

@@ -18,4 +18,5 @@ pub mod lab;
 pub mod recorder;
 pub mod report;
 pub mod run_folder;
+pub mod stats;
 pub mod sweep;

@@ -1,6 +1,6 @@
 //! A thin wrapper over Clarabel: dense inputs in, solution or typed error out.
 
-use super::SolverError;
+use super::{ALMOST_SOLVED_RESIDUAL, SolveStatus, SolverError};
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
@@ -34,7 +34,7 @@ fn csc(rows: usize, cols: usize, dense: &[f64], upper: bool) -> CscMatrix<f64> {
 
 impl ConicProblem {
     /// Solves to Clarabel's default tolerances (1e-8), returning x and the status.
-    pub fn solve(&self, problem: &'static str) -> Result<(Vec<f64>, String), SolverError> {
+    pub fn solve(&self, problem: &'static str) -> Result<(Vec<f64>, SolveStatus), SolverError> {
         self.solve_primal_dual(problem)
             .map(|(x, _, status)| (x, status))
     }
@@ -43,7 +43,7 @@ impl ConicProblem {
     pub fn solve_primal_dual(
         &self,
         problem: &'static str,
-    ) -> Result<(Vec<f64>, Vec<f64>, String), SolverError> {
+    ) -> Result<(Vec<f64>, Vec<f64>, SolveStatus), SolverError> {
         let m = self.b.len();
         let p = csc(self.n, self.n, &self.p, true);
         let a = csc(m, self.n, &self.a, false);
@@ -57,13 +57,29 @@ impl ConicProblem {
                 status: e.to_string(),
             })?;
         solver.solve();
-        let status = solver.solution.status;
+        let solution = &solver.solution;
+        let status = solution.status;
         match status {
-            SolverStatus::Solved | SolverStatus::AlmostSolved => Ok((
-                solver.solution.x.clone(),
-                solver.solution.z.clone(),
-                format!("{status:?}"),
-            )),
+            SolverStatus::Solved | SolverStatus::AlmostSolved => {
+                let report = SolveStatus {
+                    status: format!("{status:?}"),
+                    primal_residual: solution.r_prim,
+                    dual_residual: solution.r_dual,
+                };
+                let residual = report.primal_residual.max(report.dual_residual);
+                if status == SolverStatus::AlmostSolved
+                    && !(residual <= ALMOST_SOLVED_RESIDUAL)
+                {
+                    return Err(SolverError::Failed {
+                        problem,
+                        status: format!(
+                            "AlmostSolved with residual {residual:.1e} > {ALMOST_SOLVED_RESIDUAL:.0e} (primal {:.1e}, dual {:.1e})",
+                            report.primal_residual, report.dual_residual
+                        ),
+                    });
+                }
+                Ok((solution.x.clone(), solution.z.clone(), report))
+            }
             SolverStatus::PrimalInfeasible
             | SolverStatus::AlmostPrimalInfeasible
             | SolverStatus::DualInfeasible

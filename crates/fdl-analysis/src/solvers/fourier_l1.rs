@@ -2,7 +2,7 @@
 //! second-order cone per frequency over (Re, Im); Gunasekar et al. 2018, depth-2 conv nets).
 
 use super::conic::ConicProblem;
-use super::{MaxMargin, SolverError};
+use super::{MaxMargin, SolveStatus, SolverError};
 use crate::fourier_norm;
 use clarabel::solver::SupportedConeT;
 use clarabel::solver::SupportedConeT::{NonnegativeConeT, SecondOrderConeT};
@@ -82,7 +82,7 @@ pub fn fourier_l1_nearest_optimum(
     beta: &[f64],
     optimum: f64,
     rel_tol: f64,
-) -> Result<Vec<f64>, SolverError> {
+) -> Result<(Vec<f64>, SolveStatus), SolverError> {
     let dim = beta.len();
     let nv = 2 * dim;
     let gamma = crate::min_margin(z, beta);
@@ -107,7 +107,8 @@ pub fn fourier_l1_nearest_optimum(
         b,
         cones,
     };
-    Ok(problem.solve("nearest Fourier-l1 optimum")?.0[..dim].to_vec())
+    let (x, status) = problem.solve("nearest Fourier-l1 optimum")?;
+    Ok((x[..dim].to_vec(), status))
 }
 
 #[cfg(test)]
@@ -159,7 +160,7 @@ mod tests {
         let d = 6;
         let z: Vec<f64> = (0..3 * d).map(|i| ((i * 7 + 2) % 5) as f64 - 1.5).collect();
         let sol = fourier_l1_max_margin(&z, d).unwrap();
-        let near = fourier_l1_nearest_optimum(&z, &sol.beta, sol.norm, 1e-9).unwrap();
+        let near = fourier_l1_nearest_optimum(&z, &sol.beta, sol.norm, 1e-9).unwrap().0;
         assert!(crate::cosine(&near, &sol.beta) > 1.0 - 1e-9);
     }
 

@@ -1,6 +1,7 @@
 //! Interpolants of regression data `X beta = y` that minimize a norm or a potential: the
 //! references of kernel-vs-rich (Woodworth et al. 2020, arXiv:2002.09277).
 
+use super::SolveStatus;
 use super::SolverError;
 use super::conic::ConicProblem;
 use clarabel::solver::SupportedConeT::{NonnegativeConeT, ZeroConeT};
@@ -44,7 +45,11 @@ pub fn min_l2_interpolant(x: &[f64], y: &[f64], d: usize) -> Result<Vec<f64>, So
 
 /// The minimum-l1-norm interpolant (basis pursuit) as an LP: minimize `sum t` subject to
 /// `X beta = y` and `|beta_i| <= t_i`.
-pub fn min_l1_interpolant(x: &[f64], y: &[f64], d: usize) -> Result<Vec<f64>, SolverError> {
+pub fn min_l1_interpolant(
+    x: &[f64],
+    y: &[f64],
+    d: usize,
+) -> Result<(Vec<f64>, SolveStatus), SolverError> {
     let n = y.len();
     let nv = 2 * d;
     let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -65,7 +70,7 @@ pub fn min_l1_interpolant(x: &[f64], y: &[f64], d: usize) -> Result<Vec<f64>, So
     }
     let mut q = vec![0.0; nv];
     q[d..].fill(1.0);
-    let (sol, _) = ConicProblem {
+    let (sol, status) = ConicProblem {
         n: nv,
         p: vec![0.0; nv * nv],
         q,
@@ -78,7 +83,7 @@ pub fn min_l1_interpolant(x: &[f64], y: &[f64], d: usize) -> Result<Vec<f64>, So
         SolverError::NotSeparable { .. } => SolverError::NoInterpolant { problem: "min-l1" },
         other => other,
     })?;
-    Ok(sol[..d].to_vec())
+    Ok((sol[..d].to_vec(), status))
 }
 
 /// Woodworth et al.'s potential `Q_alpha(beta) = alpha^2 sum_i q(beta_i / alpha^2)` with
@@ -191,7 +196,7 @@ mod tests {
     #[test]
     fn one_equation_has_known_interpolants() {
         let (x, y) = ([1.0, 2.0], [2.0]);
-        let l1 = min_l1_interpolant(&x, &y, 2).unwrap();
+        let l1 = min_l1_interpolant(&x, &y, 2).unwrap().0;
         assert!(l1[0].abs() < 1e-7 && (l1[1] - 1.0).abs() < 1e-7, "{l1:?}");
         let l2 = min_l2_interpolant(&x, &y, 2).unwrap();
         assert!((l2[0] - 0.4).abs() < 1e-12 && (l2[1] - 0.8).abs() < 1e-12);
@@ -204,7 +209,7 @@ mod tests {
         let x = [1.0, 2.0, 0.5, -1.0, 0.3, 1.5];
         let y = [2.0, 0.7];
         let (l1, l2) = (
-            min_l1_interpolant(&x, &y, 3).unwrap(),
+            min_l1_interpolant(&x, &y, 3).unwrap().0,
             min_l2_interpolant(&x, &y, 3).unwrap(),
         );
         let dist = |a: &[f64], b: &[f64]| {

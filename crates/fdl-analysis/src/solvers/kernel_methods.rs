@@ -1,7 +1,7 @@
 //! Kernel baselines on a precomputed kernel: the hard-margin kernel SVM (an exact QP through
 //! Clarabel) and kernel ridge regression, whose ridge -> 0 limit is min-norm interpolation.
 
-use super::SolverError;
+use super::{SolveStatus, SolverError};
 use super::conic::ConicProblem;
 use clarabel::solver::SupportedConeT::NonnegativeConeT;
 use faer::Mat;
@@ -14,6 +14,8 @@ pub struct KernelPredictor {
     pub coefficients: Vec<f64>,
     /// `||f||_H = sqrt(c^T K c)`.
     pub rkhs_norm: f64,
+    /// How the coefficients were solved for.
+    pub status: SolveStatus,
 }
 
 impl KernelPredictor {
@@ -38,7 +40,7 @@ pub fn kernel_svm(k: &[f64], y: &[f64]) -> Result<KernelPredictor, SolverError> 
     for i in 0..n {
         a[i * n + i] = -1.0;
     }
-    let (dual, _) = ConicProblem {
+    let (dual, status) = ConicProblem {
         n,
         p,
         q: vec![-1.0; n],
@@ -48,10 +50,10 @@ pub fn kernel_svm(k: &[f64], y: &[f64]) -> Result<KernelPredictor, SolverError> 
     }
     .solve("kernel SVM")?;
     let coefficients: Vec<f64> = dual.iter().zip(y).map(|(a, y)| a * y).collect();
-    Ok(with_norm(coefficients, k))
+    Ok(with_norm(coefficients, k, status))
 }
 
-fn with_norm(coefficients: Vec<f64>, k: &[f64]) -> KernelPredictor {
+fn with_norm(coefficients: Vec<f64>, k: &[f64], status: SolveStatus) -> KernelPredictor {
     let n = coefficients.len();
     let sq: f64 = (0..n * n)
         .map(|ij| coefficients[ij / n] * k[ij] * coefficients[ij % n])
@@ -59,6 +61,7 @@ fn with_norm(coefficients: Vec<f64>, k: &[f64]) -> KernelPredictor {
     KernelPredictor {
         coefficients,
         rkhs_norm: sq.max(0.0).sqrt(),
+        status,
     }
 }
 
@@ -74,7 +77,11 @@ pub fn kernel_ridge(k: &[f64], y: &[f64], ridge: f64) -> Result<KernelPredictor,
             problem: "kernel interpolation (the kernel matrix is singular)",
         })?;
     let c = llt.solve(Mat::from_fn(n, 1, |i, _| y[i]));
-    Ok(with_norm((0..n).map(|i| c[(i, 0)]).collect(), k))
+    Ok(with_norm(
+        (0..n).map(|i| c[(i, 0)]).collect(),
+        k,
+        SolveStatus::exact("Cholesky"),
+    ))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! is what makes the upper bound a certificate; it is implemented for d <= 3 (2-D inputs plus a
 //! constant feature).
 
-use super::SolverError;
+use super::{SolveStatus, SolverError};
 use super::conic::ConicProblem;
 use clarabel::solver::SupportedConeT::NonnegativeConeT;
 
@@ -30,6 +30,8 @@ pub struct LiftedMargin {
     pub grid_directions: usize,
     /// Column-generation rounds.
     pub rounds: usize,
+    /// How the final LP was solved.
+    pub status: SolveStatus,
 }
 
 impl LiftedMargin {
@@ -225,7 +227,7 @@ fn restricted_lp(
     x: &[f64],
     y: &[f64],
     d: usize,
-) -> Result<(f64, Vec<f64>, Vec<f64>), SolverError> {
+) -> Result<(f64, Vec<f64>, Vec<f64>, SolveStatus), SolverError> {
     let (n, k) = (y.len(), u.len());
     let nv = 2 * k;
     let mut a = Vec::with_capacity((n + nv) * nv);
@@ -242,7 +244,7 @@ fn restricted_lp(
     }
     let mut b = vec![-1.0; n];
     b.extend(std::iter::repeat_n(0.0, nv));
-    let (v, z, _) = ConicProblem {
+    let (v, z, status) = ConicProblem {
         n: nv,
         p: vec![0.0; nv * nv],
         q: vec![1.0; nv],
@@ -253,7 +255,7 @@ fn restricted_lp(
     .solve_primal_dual("lifted l1")?;
     let alpha: Vec<f64> = (0..k).map(|j| v[j] - v[k + j]).collect();
     let value: f64 = alpha.iter().map(|a| a.abs()).sum();
-    Ok((value, alpha, z[..n].to_vec()))
+    Ok((value, alpha, z[..n].to_vec(), status))
 }
 
 /// gamma_l1 of the data (rows of `x`, `[n, d]`, labels +-1) over the features relu(u . x) with
@@ -279,7 +281,7 @@ pub fn lifted_l1_margin(
     let mut directions = sphere_grid(d, grid.max(4));
     let grid_directions = directions.len();
     for round in 1..=500 {
-        let (value, alpha, lambda) = restricted_lp(&directions, x, y, d)?;
+        let (value, alpha, lambda, status) = restricted_lp(&directions, x, y, d)?;
         let c: Vec<f64> = lambda.iter().zip(y).map(|(l, yi)| l * yi).collect();
         // The LP's own dual value is sum lambda = p_U (strong duality); the certificate scales it.
         let dual_value: f64 = lambda.iter().sum();
@@ -305,6 +307,7 @@ pub fn lifted_l1_margin(
                 weights: alpha.iter().map(|a| a / norm).collect(),
                 grid_directions,
                 rounds: round,
+                status,
             });
         }
         directions.extend(fresh);

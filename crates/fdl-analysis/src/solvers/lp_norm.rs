@@ -5,6 +5,7 @@
 //! `(r_i, t, w_i)` in the power cone `K_{1/p}` (`r_i^{1/p} t^{1-1/p} >= |w_i|`) with
 //! `sum_i r_i = t` gives `||w||_p <= t`.
 
+use super::SolveStatus;
 use super::conic::ConicProblem;
 use super::{MaxMargin, SolverError, l2_max_margin};
 use clarabel::solver::SupportedConeT;
@@ -56,7 +57,7 @@ fn box_rows(
     }
 }
 
-fn finish(x: &[f64], dim: usize, p: f64, status: String) -> MaxMargin {
+fn finish(x: &[f64], dim: usize, p: f64, status: SolveStatus) -> MaxMargin {
     let beta = x[..dim].to_vec();
     let norm = lp_norm(&beta, p);
     MaxMargin {

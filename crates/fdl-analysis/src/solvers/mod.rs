@@ -47,6 +47,47 @@ pub enum SolverError {
     },
 }
 
+/// Residuals above which an `AlmostSolved` result is refused: the checks compare trained
+/// models with references to 1e-3 and finer, so a reference must be accurate well below that.
+pub const ALMOST_SOLVED_RESIDUAL: f64 = 1e-6;
+
+/// How an exact reference was solved: the solver's status and its final residuals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SolveStatus {
+    /// Clarabel's status (`Solved`, `AlmostSolved`), or the direct method used (`Cholesky`).
+    pub status: String,
+    /// Primal residual at the solution (0 for a direct factorization).
+    pub primal_residual: f64,
+    /// Dual residual at the solution (0 for a direct factorization).
+    pub dual_residual: f64,
+}
+
+impl SolveStatus {
+    /// The status of a direct (non-iterative) solve, exact up to rounding.
+    pub fn exact(method: &str) -> Self {
+        Self {
+            status: method.into(),
+            primal_residual: 0.0,
+            dual_residual: 0.0,
+        }
+    }
+
+    /// Solved to the solver's full accuracy (anything but `AlmostSolved`).
+    pub fn solved(&self) -> bool {
+        self.status != "AlmostSolved"
+    }
+
+    /// The less accurate of two statuses (for a reference made of many solves).
+    pub fn worse(self, other: &SolveStatus) -> SolveStatus {
+        let key = |s: &SolveStatus| (!s.solved(), s.primal_residual.max(s.dual_residual));
+        if key(other) > key(&self) {
+            other.clone()
+        } else {
+            self
+        }
+    }
+}
+
 /// A max-margin predictor: `beta` minimizes the norm subject to `Z beta >= 1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MaxMargin {
@@ -56,6 +97,6 @@ pub struct MaxMargin {
     pub norm: f64,
     /// The max normalized margin `1 / ||beta||`.
     pub margin: f64,
-    /// Clarabel's status.
-    pub status: String,
+    /// How the solver finished.
+    pub status: SolveStatus,
 }

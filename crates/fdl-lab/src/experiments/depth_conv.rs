@@ -13,7 +13,7 @@ use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
 use fdl_analysis::{
-    MaxMargin, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
+    MaxMargin, SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
     fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
 };
 use fdl_data::{gaussian_random_labels, rng_from_seed};
@@ -75,7 +75,7 @@ struct Results {
     svm: MaxMargin,
     socp: MaxMargin,
     /// The Fourier-l1 optimum nearest to the trained conv-L2 predictor.
-    nearest_optimum: Option<Vec<f64>>,
+    nearest_optimum: Option<(Vec<f64>, SolveStatus)>,
 }
 
 /// Thresholds from SCIENCE.md (depth-conv, Checks).
@@ -174,7 +174,7 @@ impl ExperimentSpec for DepthConv {
                     fourier_l1_nearest_optimum(&setup.z, &t.beta, socp.norm, OPTIMAL_SET_TOL)?;
                 for (step, b) in &t.history {
                     ctx.recorder
-                        .record(&t.label, *step, "cos_optimum", cosine(b, &near))?;
+                        .record(&t.label, *step, "cos_optimum", cosine(b, &near.0))?;
                 }
                 Some(near)
             }
@@ -224,6 +224,8 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
         nearest_optimum,
     } = r;
     let z = &setup.z;
+    report.reference("l2 SVM (QP)", &svm.status);
+    report.reference("Fourier-l1 max margin (SOCP)", &socp.status);
     report.headline("l2_svm_margin", svm.margin);
     report.headline("fourier_l1_optimum_margin", socp.margin);
     report.headline(
@@ -276,9 +278,10 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
                 Comparison::AtLeast,
                 COS_SVM,
                 "L = 1 is a linear model: GD converges to the l2 max margin (Soudry et al. 2018)",
-            )),
+            ).against("l2 SVM", &svm.status)),
             2 => {
-                let near = nearest_optimum.as_deref().expect("computed for conv-L2");
+                let (near, near_status) = nearest_optimum.as_ref().expect("computed for conv-L2");
+                report.reference("nearest Fourier-l1 optimum (QP)", near_status);
                 report.headline(
                     "fourier_l1_optimal_set",
                     json!({
@@ -295,14 +298,14 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
                         "L = 2: the limit solves min ||F beta||_1 s.t. Z beta >= 1 (convex); cosine to the solver's own solution {:.5}",
                         cosine(&t.beta, &socp.beta)
                     ),
-                ));
+                ).against("nearest Fourier-l1 optimum", near_status));
                 report.check(Check::new(
                     "conv-L2 Fourier-l1 margin / optimum",
                     normalized_margin_fourier(z, &t.beta, 1.0) / socp.margin,
                     Comparison::AtLeast,
                     MARGIN_RATIO,
                     "within 1% of the exact SOCP optimum",
-                ));
+                ).against("Fourier-l1 SOCP", &socp.status));
             }
             _ => report.check(Check::new(
                 format!("conv-L{depth} KKT residual (l_{{2/{depth}}} bridge)"),
@@ -348,7 +351,7 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
             Comparison::AtLeast,
             COS_SVM,
             "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
-        ));
+        ).against("l2 SVM", &svm.status));
     }
     Ok(())
 }

@@ -150,6 +150,7 @@ impl ExperimentSpec for DepthLinear {
         );
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
         let mut report = Report::new(Self::NAME, Self::CLAIM);
+        report.reference("l2 SVM (QP)", &svm.status);
         report.headline("l2_svm_margin", svm.margin);
         let mut trained: Vec<Trained<DeepLinear>> = Vec::new();
         for &depth in &config.depths {
@@ -175,7 +176,7 @@ impl ExperimentSpec for DepthLinear {
                 Comparison::AtLeast,
                 COS_SVM,
                 "every depth gives the l2 max margin",
-            ));
+            ).against("l2 SVM", &svm.status));
             let mut head = json!({ "cos_l2_svm": cos, "normalized_margin_l2": normalized_margin_l2(&setup.z, &t.beta) });
             for (name, value) in alignment(&t.model) {
                 head[name] = json!(value);

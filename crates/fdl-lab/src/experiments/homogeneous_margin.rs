@@ -9,9 +9,10 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
-use fdl_analysis::loglog_slope;
+use crate::stats::{StatError, largest_step_drop, loglog_slope};
+use fdl_analysis::{norm_power, smoothed_normalized_margin};
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
-use fdl_models::{ReluNetConfig, tensor1_from_host, tensor2_from_host};
+use fdl_models::{Homogeneous, ReluNetConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -65,8 +66,6 @@ pub struct HomogeneousMargin;
 
 /// Log-spaced probes per decade of steps (SCIENCE.md asks for >= 100 after t_0).
 const PROBES_PER_DECADE: f64 = 60.0;
-/// Homogeneity degree of the bias-free two-layer ReLU net.
-const DEGREE: i32 = 2;
 /// Step by which the data must be fit with L < ln 2 (SCIENCE.md: 172 for A, 392-965 for B).
 const FIT_BY: usize = 10_000;
 /// Relative per-step tolerance of "non-decreasing" in f64 for run A.
@@ -98,16 +97,6 @@ fn geometric_steps(last: usize, per_decade: f64) -> Vec<usize> {
     steps
 }
 
-/// `l^{-1}(L) = -ln(expm1(L))` for the logistic loss, from `ln L` without underflow.
-fn inverse_logistic(ln_loss: f64) -> f64 {
-    if ln_loss < -30.0 {
-        // expm1(L) = L (1 + L/2 + ...): -ln L - L/2 to double precision.
-        -ln_loss - 0.5 * ln_loss.exp()
-    } else {
-        -ln_loss.exp().exp_m1().ln()
-    }
-}
-
 /// One step of a run: `(step, smoothed margin, normalized margin, ln L, ||theta||^2)`.
 type Row = (usize, f64, f64, f64, f64);
 
@@ -119,6 +108,8 @@ struct Trace {
     rows: Vec<Row>,
     /// First step with every margin positive and L < ln 2.
     fit_step: Option<usize>,
+    /// The model's homogeneity degree L.
+    degree: f64,
 }
 
 impl Trace {
@@ -133,42 +124,50 @@ impl Trace {
         &self.rows[start..]
     }
 
+    /// Why nothing after t_0 can be measured, if the data were never fit.
+    fn require_fit(&self) -> Result<(), StatError> {
+        match self.fit_step {
+            Some(_) => Ok(()),
+            None => Err(StatError::NoPhase(format!(
+                "{} never fits the data (100% accuracy and L < ln 2) within {} steps",
+                self.label,
+                self.rows.len().saturating_sub(1)
+            ))),
+        }
+    }
+
     /// Largest relative per-step drop of the smoothed margin after t_0.
-    fn worst_step_drop(&self) -> f64 {
-        worst_drop(self.after_fit().iter().map(|r| r.1))
+    fn worst_step_drop(&self) -> Result<f64, StatError> {
+        self.require_fit()?;
+        let values: Vec<f64> = self.after_fit().iter().map(|r| r.1).collect();
+        largest_step_drop(&values)
     }
 
     /// Largest relative drop between consecutive log-spaced probes after t_0, and their number.
-    fn worst_probe_drop(&self, probes: &[usize]) -> (f64, usize) {
+    fn worst_probe_drop(&self, probes: &[usize]) -> (Result<f64, StatError>, usize) {
         let rows: Vec<f64> = self
             .after_fit()
             .iter()
             .filter(|r| probes.binary_search(&r.0).is_ok())
             .map(|r| r.1)
             .collect();
-        (worst_drop(rows.iter().copied()), rows.len())
+        let drop = self.require_fit().and_then(|_| largest_step_drop(&rows));
+        (drop, rows.len())
     }
 
-    /// Smallest `normalized - smoothed` margin over every step.
-    fn min_order_gap(&self) -> f64 {
-        self.after_fit()
-            .iter()
-            .map(|r| r.2 - r.1)
-            .fold(f64::INFINITY, f64::min)
-    }
-}
-
-/// Largest `(a_t - a_{t+1}) / |a_t|` over consecutive values (-inf for fewer than two).
-fn worst_drop(values: impl Iterator<Item = f64>) -> f64 {
-    let mut prev: Option<f64> = None;
-    let mut worst = f64::NEG_INFINITY;
-    for v in values {
-        if let Some(p) = prev {
-            worst = worst.max((p - v) / p.abs());
+    /// Smallest `normalized - smoothed` margin over every step after t_0.
+    fn min_order_gap(&self) -> Result<f64, StatError> {
+        self.require_fit()?;
+        let gaps: Vec<f64> = self.after_fit().iter().map(|r| r.2 - r.1).collect();
+        if let Some(i) = gaps.iter().position(|g| !g.is_finite()) {
+            return Err(StatError::NotFinite {
+                what: "normalized - smoothed margin",
+                index: i,
+                value: gaps[i],
+            });
         }
-        prev = Some(v);
+        Ok(gaps.into_iter().fold(f64::INFINITY, f64::min))
     }
-    worst
 }
 
 impl HomogeneousMargin {
@@ -209,6 +208,7 @@ impl HomogeneousMargin {
         }
         .init(&mut rng_from_seed(ctx.seed), &ctx.device)
         .to_two_layer();
+        let degree = f64::from(net.homogeneity_degree());
         let train = TrainConfig {
             loss: Loss::Logistic,
             step_rule: rule,
@@ -222,6 +222,7 @@ impl HomogeneousMargin {
             step_size: rule.size,
             rows: Vec::with_capacity(config.steps + 1),
             fit_step: None,
+            degree,
         };
         ctx.timed(label, |ctx| {
             let progress = ctx.progress().clone();
@@ -233,8 +234,8 @@ impl HomogeneousMargin {
                     &every,
                     |p| {
                         let ln_loss = p.loss.ln_loss;
-                        let rho_l = p.param_sq.powi(DEGREE / 2);
-                        let smoothed = inverse_logistic(ln_loss) / rho_l;
+                        let rho_l = norm_power(p.param_sq, degree);
+                        let smoothed = smoothed_normalized_margin(ln_loss, p.param_sq, degree);
                         let min = p.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
                         if trace.fit_step.is_none()
                             && min > 0.0
@@ -290,7 +291,7 @@ impl ExperimentSpec for HomogeneousMargin {
                 "A-fixed",
                 StepRule::constant(StepRuleKind::Fixed, step),
             )?;
-            let ok = t.worst_step_drop() <= STEP_TOLERANCE;
+            let ok = t.worst_step_drop().is_ok_and(|d| d <= STEP_TOLERANCE);
             run_a = Some(t);
             if ok || trial == config.max_halvings {
                 break;
@@ -355,7 +356,7 @@ impl ExperimentSpec for HomogeneousMargin {
                 FIT_BY as f64,
                 "SCIENCE.md: 172 (A), 392-965 (B) in the reference simulation",
             ));
-            report.check(Check::new(
+            report.check(Check::measured(
                 format!(
                     "{}: min over steps of normalized - smoothed margin",
                     t.label
@@ -366,7 +367,7 @@ impl ExperimentSpec for HomogeneousMargin {
                 "l(q_min) <= L, so q_min >= l^-1(L) at every step (summed loss)",
             ));
         }
-        report.check(Check::new(
+        report.check(Check::measured(
             "A-fixed: largest relative per-step drop of the smoothed margin after t_0",
             run_a.worst_step_drop(),
             Comparison::AtMost,
@@ -377,7 +378,7 @@ impl ExperimentSpec for HomogeneousMargin {
             ),
         ));
         let (b_drop, b_probes) = run_b.worst_probe_drop(&probes);
-        report.check(Check::new(
+        report.check(Check::measured(
             "B-fast: largest relative drop between log-spaced probes after t_0",
             b_drop,
             Comparison::AtMost,
@@ -402,7 +403,7 @@ impl ExperimentSpec for HomogeneousMargin {
             "both converge to the same KKT margin (SCIENCE.md: 0.2-0.5%)",
         ));
         let (c_drop, _) = control.worst_probe_drop(&probes);
-        report.check(Check::new(
+        report.check(Check::measured(
             "naive-c-over-L: largest relative probe drop of the smoothed margin (negative control)",
             c_drop,
             Comparison::Above,
@@ -416,11 +417,14 @@ impl ExperimentSpec for HomogeneousMargin {
             .filter(|r| r.0 >= config.steps / 10 && r.0 > 0)
             .map(|r| (r.0 as f64, r.3.exp()))
             .collect();
-        if tail.len() >= 2 {
-            let slope = loglog_slope(&tail);
-            report.finding(format!(
-                "A-fixed: the loss falls like t^{slope:.3} over the last decade; Lyu & Li predict 1/(t (ln t)^(2 - 2/L)) = 1/(t ln t) for L = 2, a log-log slope just below -1 once the fit is complete."
-            ));
+        match loglog_slope(&tail) {
+            Ok(slope) => report.finding(format!(
+                "A-fixed: the loss falls like t^{slope:.3} over the last decade; Lyu & Li predict 1/(t (ln t)^(2 - 2/L)) for L = {}, a log-log slope just below -1 once the fit is complete.",
+                run_a.degree
+            )),
+            Err(e) => report.finding(format!(
+                "A-fixed: the loss rate over the last decade could not be fitted: {e}"
+            )),
         }
         let fig = figures(&[&run_a, &run_b, &control], &probes);
         save_svg(

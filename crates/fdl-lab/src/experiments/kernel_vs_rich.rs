@@ -88,6 +88,13 @@ impl Validate for KernelVsRichConfig {
             |a| a.is_finite() && *a > 0.0,
             "at least two positive scales",
         )?;
+        if !self.alphas.iter().any(|&a| a >= KERNEL_ALPHA) {
+            return Err(ConfigError::OutOfRange {
+                key: "alphas",
+                value: format!("{:?}", self.alphas),
+                allowed: "at least one scale >= 1 (the kernel-regime check) besides the smallest (the rich-regime check)",
+            });
+        }
         if self.depths.is_empty() || self.depths.iter().any(|&d| !(2..=8).contains(&d)) {
             return Err(ConfigError::OutOfRange {
                 key: "depths",
@@ -161,7 +168,7 @@ impl ExperimentSpec for KernelVsRich {
             .into());
         }
         ctx.folder.write_dataset("dataset.csv", &data)?;
-        let l1 = min_l1_interpolant(data.x(), data.y(), d)?;
+        let (l1, l1_status) = min_l1_interpolant(data.x(), data.y(), d)?;
         let l2 = min_l2_interpolant(data.x(), data.y(), d)?;
         // The sparse target: the planted beta*, or with user data the min-l1 interpolant.
         let target = planted_beta.clone().unwrap_or_else(|| l1.clone());
@@ -193,6 +200,7 @@ impl ExperimentSpec for KernelVsRich {
         ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
 
         let mut report = Report::new(Self::NAME, Self::CLAIM);
+        report.reference("min-l1 interpolant (LP)", &l1_status);
         let reference = if planted_beta.is_some() {
             "beta*"
         } else {

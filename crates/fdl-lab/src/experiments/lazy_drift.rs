@@ -9,10 +9,11 @@ use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
 use burn::tensor::Tensor;
-use fdl_analysis::{kernel_gd_predictions, loglog_slope};
+use crate::stats::loglog_slope;
+use fdl_analysis::kernel_gd_predictions;
 use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
 use fdl_models::{
-    LinearizedMlp, MlpConfig, ScalarModel, tensor1_from_host, tensor2_from_host, to_host,
+    LinearizedMlp, Mlp, MlpConfig, ScalarModel, tensor1_from_host, tensor2_from_host, to_host,
 };
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
@@ -41,6 +42,15 @@ pub struct LazyDriftConfig {
     pub step_size: f64,
     /// Full-batch steps.
     pub steps: usize,
+    /// Chizat's output scales alpha: the net at `alpha_width` is trained on
+    /// (1/alpha^2) L(f_0 + alpha (f - f_0)), and its relative movement should fall like 1/alpha.
+    pub alphas: Vec<f64>,
+    /// Width of the alpha sweep.
+    pub alpha_width: usize,
+    /// The width sweep's output scale is alpha_m = (m / m_min)^(-scale_exponent): 0 is the NTK
+    /// parameterization (lazy as m grows); 0.5 is the mean-field scaling, where the theory says
+    /// the kernel keeps moving at every width (Chizat, Oyallon, Bach 2019).
+    pub scale_exponent: f64,
 }
 
 impl Default for LazyDriftConfig {
@@ -55,6 +65,9 @@ impl Default for LazyDriftConfig {
             bias_std: 0.1,
             step_size: 1.0,
             steps: 1000,
+            alphas: vec![1.0, 3.1623, 10.0, 31.623, 100.0],
+            alpha_width: 256,
+            scale_exponent: 0.0,
         }
     }
 }
@@ -68,6 +81,20 @@ impl Validate for LazyDriftConfig {
         require_at_least("steps", self.steps, 1, "at least 1 step")?;
         require_positive("weight_std", self.weight_std)?;
         require_positive("step_size", self.step_size)?;
+        require_at_least("alpha_width", self.alpha_width, 1, "at least 1")?;
+        if !(self.scale_exponent.is_finite() && (0.0..=1.0).contains(&self.scale_exponent)) {
+            return Err(ConfigError::OutOfRange {
+                key: "scale_exponent",
+                value: self.scale_exponent.to_string(),
+                allowed: "a number in [0, 1] (0: NTK scaling, 0.5: mean-field)",
+            });
+        }
+        require_sweep(
+            "alphas",
+            &self.alphas,
+            |&a| a.is_finite() && a > 0.0,
+            "at least two positive output scales (the check fits a slope against alpha)",
+        )?;
         require_sweep(
             "widths",
             &self.widths,
@@ -87,6 +114,11 @@ const DRIFT_SLOPE: (f64, f64) = (-1.0, -0.45);
 /// like width^-1; the allowed deviation of the fitted slope.
 const LAYER_SLOPE_TOLERANCE: f64 = 0.2;
 
+/// Chizat et al.: the relative movement at output scale alpha falls like 1/alpha (slope -1 in
+/// log-log) once the training is lazy; the allowed deviation of the fitted slope.
+const ALPHA_SLOPE: f64 = -1.0;
+const ALPHA_SLOPE_TOLERANCE: f64 = 0.1;
+
 /// Training the linearization is exactly kernel GD with Theta_0; the two computations agree to
 /// f32 rounding accumulated over the run.
 const KERNEL_AGREEMENT: f64 = 1e-5;
@@ -104,6 +136,33 @@ struct WidthRun {
 
 fn frobenius(t: Tensor<2>) -> f64 {
     to_host(t.square().sum())[0].sqrt()
+}
+
+/// Targets that make plain GD on f the scaled objective (1/alpha^2) L(f_0 + alpha (f - f_0))
+/// of Chizat, Oyallon, Bach (2019, Sec. 2) for the square loss: its gradient is
+/// J^T (f - f_0 - (y - f_0) / alpha), the plain loss's gradient at targets f_0 + (y - f_0) / alpha.
+/// alpha = 1 gives the targets y themselves.
+fn scaled_targets(y: &[f64], f0: &[f64], alpha: f64) -> Vec<f64> {
+    if alpha == 1.0 {
+        return y.to_vec();
+    }
+    y.iter().zip(f0).map(|(y, f)| f + (y - f) / alpha).collect()
+}
+
+/// `||W(T) - W(0)|| / ||W(0)||` over all layers' weights together.
+fn relative_movement(net: &Mlp, weights0: &[Tensor<2>]) -> f64 {
+    let (moved, start) = net
+        .layers
+        .iter()
+        .zip(weights0)
+        .map(|(l, w0)| {
+            (
+                frobenius(l.weight.val().detach() - w0.clone()).powi(2),
+                frobenius(w0.clone()).powi(2),
+            )
+        })
+        .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d));
+    (moved / start).sqrt()
 }
 
 /// `||a - b|| / sqrt(n)` for two output vectors.
@@ -182,14 +241,9 @@ impl LazyDrift {
         Ok((train, test))
     }
 
-    fn train_width(
-        ctx: &mut RunContext,
-        config: &LazyDriftConfig,
-        batch: &Batch,
-        test: &Tensor<2>,
-        width: usize,
-    ) -> Result<WidthRun, LabError> {
-        let net = MlpConfig {
+    /// The net of one width, initialized from the seed.
+    fn net(ctx: &RunContext, config: &LazyDriftConfig, width: usize) -> Mlp {
+        MlpConfig {
             input_dim: config.dim,
             width,
             hidden: config.hidden,
@@ -199,18 +253,78 @@ impl LazyDrift {
         .init(
             &mut rng_from_seed(ctx.seed.wrapping_add(width as u64)),
             &ctx.device,
-        );
-        let lin = LinearizedMlp::around(&net);
-        let (ntk0, _) = net.ntk_by_layer(batch.x.clone(), batch.x.clone());
-        let weights0: Vec<Tensor<2>> = net.layers.iter().map(|l| l.weight.val().detach()).collect();
-        let train = TrainConfig {
+        )
+    }
+
+    /// Full-batch GD on the mean square loss.
+    fn train_config(config: &LazyDriftConfig) -> TrainConfig {
+        TrainConfig {
             loss: Loss::Square,
             // The trainer's loss is sum/2; eta on the mean is eta / n on the sum.
             step_rule: StepRule::constant(StepRuleKind::Fixed, config.step_size / config.n as f64),
             steps: config.steps,
             geometry: LpGeometry::euclidean(),
             method: Method::Steepest,
-        };
+        }
+    }
+
+    /// The batch whose plain loss is the objective at output scale `alpha` for `net`.
+    fn scaled_batch(net: &Mlp, batch: &Batch, alpha: f64) -> Batch {
+        let f0 = to_host(net.forward(batch.x.clone()));
+        let y = scaled_targets(&to_host(batch.y.clone()), &f0, alpha);
+        Batch {
+            x: batch.x.clone(),
+            y: tensor1_from_host(&y, &batch.x.device()),
+        }
+    }
+
+    /// Chizat's sweep: the relative weight movement at each output scale alpha.
+    fn train_alpha(
+        ctx: &mut RunContext,
+        config: &LazyDriftConfig,
+        batch: &Batch,
+        alpha: f64,
+    ) -> Result<f64, LabError> {
+        let net = Self::net(ctx, config, config.alpha_width);
+        let weights0: Vec<Tensor<2>> = net.layers.iter().map(|l| l.weight.val().detach()).collect();
+        let scaled = Self::scaled_batch(&net, batch, alpha);
+        let label = format!("alpha{alpha}");
+        let train = Self::train_config(config);
+        let trained = ctx.timed(&label, |ctx| {
+            let progress = ctx.progress().clone();
+            let mut trainer = Trainer::plain(net);
+            trainer
+                .run(&scaled, &train, &[], |_| Ok(()), |_| progress.inc(1))
+                .map_err(|source| LabError::Train {
+                    variant: label.clone(),
+                    source,
+                })?;
+            Ok(trainer.model().clone())
+        })?;
+        let movement = relative_movement(&trained, &weights0);
+        ctx.recorder
+            .record(&label, config.steps, "relative_movement", movement)?;
+        Ok(movement)
+    }
+
+    fn train_width(
+        ctx: &mut RunContext,
+        config: &LazyDriftConfig,
+        batch: &Batch,
+        test: &Tensor<2>,
+        width: usize,
+    ) -> Result<WidthRun, LabError> {
+        let net = Self::net(ctx, config, width);
+        let m_min = config.widths.iter().copied().min().unwrap_or(width) as f64;
+        let batch = &Self::scaled_batch(
+            &net,
+            batch,
+            (width as f64 / m_min).powf(-config.scale_exponent),
+        );
+        let lin = LinearizedMlp::around(&net);
+        let (ntk0, _) = net.ntk_by_layer(batch.x.clone(), batch.x.clone());
+        let weights0: Vec<Tensor<2>> = net.layers.iter().map(|l| l.weight.val().detach()).collect();
+        let train = Self::train_config(config);
         let probes = log_spaced_steps(config.steps);
         let (trained, real) =
             outputs_over_training(ctx, &format!("m{width}"), net, batch, test, &train, &probes)?;
@@ -283,7 +397,7 @@ impl ExperimentSpec for LazyDrift {
     /// Fewer points and widths, but every step: the drift slope depends on the training length
     /// (second order in time at first, so about -1 after 200 steps; -0.88 after 1000).
     fn quick() -> toml::Table {
-        toml::toml! { n = 64 test_n = 32 widths = [64, 128, 256] }
+        toml::toml! { n = 64 test_n = 32 widths = [64, 128, 256] alpha_width = 64 }
     }
 
     fn run(config: LazyDriftConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
@@ -294,14 +408,35 @@ impl ExperimentSpec for LazyDrift {
             y: tensor1_from_host(train.y(), &ctx.device),
         };
         let test_x = tensor2_from_host(test.x(), test.len(), d, &ctx.device);
-        ctx.set_total_steps((2 * config.steps * config.widths.len()) as u64);
+        ctx.set_total_steps(
+            (config.steps * (2 * config.widths.len() + config.alphas.len())) as u64,
+        );
         let mut runs = Vec::new();
         for &width in &config.widths {
             runs.push(Self::train_width(ctx, &config, &batch, &test_x, width)?);
         }
+        let mut alpha_sweep = Vec::new();
+        for &alpha in &config.alphas {
+            alpha_sweep.push((alpha, Self::train_alpha(ctx, &config, &batch, alpha)?));
+        }
         ctx.finish_progress();
         let mut report = Report::new(Self::NAME, Self::CLAIM);
         check(&mut report, &runs);
+        check_alpha(&mut report, &alpha_sweep, config.alpha_width);
+        report.headline(
+            "alpha_sweep",
+            json!({
+                "width": config.alpha_width,
+                "alpha": alpha_sweep.iter().map(|a| a.0).collect::<Vec<_>>(),
+                "relative_movement": alpha_sweep.iter().map(|a| a.1).collect::<Vec<_>>(),
+            }),
+        );
+        if config.scale_exponent != 0.0 {
+            report.finding(format!(
+                "the width sweep ran at output scale alpha_m = (m / m_min)^-{}: not the NTK parameterization's lazy limit",
+                config.scale_exponent
+            ));
+        }
         for r in &runs {
             report.headline(
                 &format!("m{}", r.width),
@@ -314,7 +449,7 @@ impl ExperimentSpec for LazyDrift {
                 }),
             );
         }
-        report.figures = vec![draw(ctx, &runs)?];
+        report.figures = vec![draw(ctx, &runs, &alpha_sweep)?];
         Ok(report)
     }
 }
@@ -334,14 +469,14 @@ fn check(report: &mut Report, runs: &[WidthRun]) {
         "the same dynamics, computed two ways (training in f32 against an f64 eigendecomposition)",
     ));
     let drift = loglog_slope(&against_width(runs, |r| r.drift));
-    report.check(Check::new(
+    report.check(Check::measured(
         "log-log slope of the relative NTK drift vs width (>= -1)",
-        drift,
+        drift.clone(),
         Comparison::AtLeast,
         DRIFT_SLOPE.0,
         "SCIENCE.md: in [-1.0, -0.45] (sim -0.78)",
     ));
-    report.check(Check::new(
+    report.check(Check::measured(
         "log-log slope of the relative NTK drift vs width (<= -0.45)",
         drift,
         Comparison::AtMost,
@@ -356,19 +491,19 @@ fn check(report: &mut Report, runs: &[WidthRun]) {
             -1.0
         };
         let slope = loglog_slope(&against_width(runs, |r| r.layer_change[l]));
-        report.check(Check::new(
+        report.check(Check::measured(
             format!("layer {} relative weight change: log-log slope vs width (distance from {expected})", l + 1),
-            (slope - expected).abs(),
+            slope.clone().map(|s| (s - expected).abs()),
             Comparison::AtMost,
             LAYER_SLOPE_TOLERANCE,
-            format!("slope {slope:.3}"),
+            format!("slope {:.3}", slope.unwrap_or(f64::NAN)),
         ));
     }
     for (what, value) in [
         ("train", against_width(runs, |r| r.gap_train)),
         ("held-out", against_width(runs, |r| r.gap_test)),
     ] {
-        report.check(Check::new(
+        report.check(Check::measured(
             format!("sup_t rms |f_t - f_lin,t| on {what} points: log-log slope vs width"),
             loglog_slope(&value),
             Comparison::Below,
@@ -385,7 +520,27 @@ fn check(report: &mut Report, runs: &[WidthRun]) {
     }
 }
 
-fn draw(ctx: &RunContext, runs: &[WidthRun]) -> Result<String, LabError> {
+/// Chizat's variant: relative movement against the output scale alpha, slope -1.
+fn check_alpha(report: &mut Report, sweep: &[(f64, f64)], width: usize) {
+    let slope = loglog_slope(sweep);
+    report.check(Check::measured(
+        format!("width {width}: relative weight movement vs output scale alpha, log-log slope (distance from -1)"),
+        slope.clone().map(|s| (s - ALPHA_SLOPE).abs()),
+        Comparison::AtMost,
+        ALPHA_SLOPE_TOLERANCE,
+        format!(
+            "Chizat, Oyallon, Bach 2019: training (1/alpha^2) L(f_0 + alpha (f - f_0)) moves the weights like 1/alpha; slope {:.3}; {}",
+            slope.unwrap_or(f64::NAN),
+            sweep
+                .iter()
+                .map(|(a, v)| format!("{v:.2e} at {a}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+}
+
+fn draw(ctx: &RunContext, runs: &[WidthRun], alphas: &[(f64, f64)]) -> Result<String, LabError> {
     let panel = |title: &str, y_label: &str, series: Vec<Series>| Panel {
         title: title.into(),
         x_label: "width".into(),
@@ -432,6 +587,24 @@ fn draw(ctx: &RunContext, runs: &[WidthRun]) -> Result<String, LabError> {
                 Series::line("held-out", against_width(runs, |r| r.gap_test)).with_markers(),
             ],
         ),
+        Panel {
+            title: "Chizat's output scale alpha".into(),
+            x_label: "alpha".into(),
+            y_label: "||W(T) - W(0)|| / ||W(0)||".into(),
+            log_x: true,
+            log_y: true,
+            legend: Legend::LowerLeft,
+            series: vec![
+                Series::reference(
+                    "1 / alpha",
+                    alphas
+                        .iter()
+                        .map(|&(a, _)| (a, alphas[0].1 * alphas[0].0 / a))
+                        .collect(),
+                ),
+                Series::line("measured", alphas.to_vec()).with_markers(),
+            ],
+        },
     ];
     let file = "figures/lazy_drift.svg";
     save_svg(&ctx.folder.staging().join(file), &panels)?;

@@ -82,8 +82,8 @@ impl Validate for LogisticMaxMarginConfig {
         require_at_least(
             "steps",
             self.steps,
-            100,
-            "at least 100 steps (the checks compare decades)",
+            10 * FIT_UNTIL,
+            "at least 10000 steps (C / log t is fitted on t <= 1000 and tested on the decade after)",
         )
     }
 }
@@ -91,8 +91,20 @@ impl Validate for LogisticMaxMarginConfig {
 /// The logistic-max-margin experiment.
 pub struct LogisticMaxMargin;
 
-/// Relative change allowed over the last decade for a quantity that "levels off" (SCIENCE.md).
+/// Relative change allowed over the last decade for a quantity that "levels off" (SCIENCE.md),
+/// at the catalogue's budget of 10^6 steps.
 const LEVEL_TOLERANCE: f64 = 0.05;
+/// The budget LEVEL_TOLERANCE is stated for.
+const LEVEL_STEPS: f64 = 1e6;
+/// The angle gap's constant C is fitted on 10 <= t <= this (the first two decades).
+const FIT_UNTIL: usize = 1000;
+
+/// The "levels off" tolerance at a budget of T steps. Soudry et al.'s corrections to t L(t) and
+/// ||w|| / log t fall like 1/log t, so their relative change over the decade [T/10, T] is about
+/// c ln 10 / (ln T)^2: a run of T < 10^6 steps is allowed (ln 10^6 / ln T)^2 times 5%.
+fn level_tolerance(steps: usize) -> f64 {
+    LEVEL_TOLERANCE * (LEVEL_STEPS.ln() / (steps as f64).ln()).powi(2).max(1.0)
+}
 
 /// What a data set is there to show.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -402,6 +414,8 @@ fn check_case(
     eta: f64,
 ) {
     let steps = config.steps;
+    report.reference(format!("{}: l2 SVM (QP)", case.name), &case.svm.status);
+    report.reference(format!("{}: l_inf max margin (LP)", case.name), &case.linf.status);
     if case.role != Role::Contrast {
         check_convergence(report, ctx, case, steps);
     }
@@ -436,6 +450,14 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     let on = |what: &str| format!("{} {what}", case.name);
     let decade = steps / 10;
 
+    let level = level_tolerance(steps);
+    let budget = if level > LEVEL_TOLERANCE {
+        format!(
+            "; tolerance {LEVEL_TOLERANCE} at 10^6 steps, x(ln 10^6 / ln {steps})^2 (corrections fall like 1/log t)"
+        )
+    } else {
+        String::new()
+    };
     for (metric, what) in [("t_loss", "t L(t)"), ("norm_over_log_t", "||w|| / log t")] {
         let s = series("gd", metric);
         let (early, late) = (at(&s, decade), at(&s, steps));
@@ -445,8 +467,8 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
             )),
             (late / early - 1.0).abs(),
             Comparison::AtMost,
-            LEVEL_TOLERANCE,
-            format!("{early:.5} at t = {decade}, {late:.5} at t = {steps}"),
+            level,
+            format!("{early:.5} at t = {decade}, {late:.5} at t = {steps}{budget}"),
         ));
     }
 
@@ -481,9 +503,9 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
         ));
     }
 
-    // C fitted on gd's first decades: the largest gap * log t for 10 <= t <= T/1000.
+    // C fitted on gd's first two decades: the largest gap * log t for 10 <= t <= 1000.
     let gap = series("gd", "angle_gap");
-    let first = (steps / 1000).max(100) as f64;
+    let first = FIT_UNTIL as f64;
     let c = gap
         .iter()
         .filter(|(t, _)| *t >= 10.0 && *t <= first)
