@@ -330,3 +330,76 @@ fn clap_usage_errors_exit_with_two() {
     let (out, _) = fdl("clap2", &["reproduce", "depth-conv", "--dtype", "f16"]);
     assert_eq!(out.code, 2);
 }
+
+#[test]
+fn divergence_exits_with_three_naming_the_step_and_the_quantity() {
+    // A step 100 times 1/lambda_max(H_inf) blows the square loss up: the run cannot finish.
+    let (out, dir) = fdl(
+        "diverge",
+        &[
+            "reproduce",
+            "gd-global-min",
+            "--quick",
+            "--set",
+            "step_size=100",
+            "--out",
+            "run",
+        ],
+    );
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("diverged at step") && out.stderr.contains("m100"),
+        "{}",
+        out.stderr
+    );
+    // Nothing is half-written.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn an_unwritable_run_folder_exits_with_three() {
+    let dir = scratch("io");
+    std::fs::write(dir.join("a-file"), "not a folder").unwrap();
+    let out = fdl_in(
+        &dir,
+        &["reproduce", "depth-conv", "--quick", "--out", "a-file/run"],
+    );
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("a-file"), "{}", out.stderr);
+}
+
+#[test]
+fn a_run_that_cannot_decide_a_check_exits_with_four() {
+    // An n grid that stops at 0.3 d^2 never brings the NTK to 10% error at d = 10: its
+    // sample complexity, and every check built on it, is undecided, never a pass.
+    let (out, dir) = fdl(
+        "undecided",
+        &[
+            "reproduce",
+            "ntk-vs-regularized",
+            "--quick",
+            "--set",
+            "n_max_factor=0.3",
+            "--out",
+            "run",
+        ],
+    );
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("UNDECIDED"), "{}", out.stdout);
+    let report = common::report(&dir.join("run"));
+    assert_eq!(report["verdict"], "undecided");
+    let undecided: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "undecided")
+        .collect();
+    assert!(!undecided.is_empty());
+    for c in undecided {
+        assert_eq!(c["pass"], false);
+        assert!(
+            c["note"].as_str().unwrap().contains("never reaches"),
+            "{c}"
+        );
+    }
+}

@@ -110,8 +110,7 @@ pub fn run_passing(name: &str, args: &[&str]) -> (Output, PathBuf, serde_json::V
         "stdout:\n{}\nstderr:\n{}",
         out.stdout, out.stderr
     );
-    let report = report(&dir.join("run"));
-    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    let report = assert_passed(&out, &dir.join("run"));
     (out, dir, report)
 }
 
@@ -129,16 +128,47 @@ pub fn predictor_rows(run: &Path, labels: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Asserts that a run finished with a verdict (exit 0: every check holds, 1: one fails), not a
-/// usage or input error.
-pub fn assert_finished(out: &Output) {
-    assert!(
-        out.code == 0 || out.code == 1,
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        out.code,
-        out.stdout,
-        out.stderr
+/// Asserts that a run exited 0 with every check of the report in `run` passing (none failing,
+/// none undecided), and returns the report.
+pub fn assert_passed(out: &Output, run: &Path) -> serde_json::Value {
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
     );
+    let report = report(run);
+    assert_eq!(report["passed"], true, "failing: {:?}", failing(&report));
+    assert_eq!(report["verdict"], "pass");
+    let checks = report["checks"].as_array().expect("checks");
+    assert!(!checks.is_empty(), "a report without checks");
+    for c in checks {
+        assert_eq!(c["verdict"], "pass", "{c}");
+    }
+    report
+}
+
+/// Runs `fdl` with `args` (which must write to `--out run`) expecting a deliberately broken
+/// setting to FAIL: exit 1, a complete run folder, and a failing check whose name contains each
+/// of `expected`. Returns the report.
+pub fn run_failing(name: &str, args: &[&str], expected: &[&str]) -> serde_json::Value {
+    let (out, dir) = fdl(name, args);
+    assert_eq!(
+        out.code, 1,
+        "{name}: expected a failed check (exit 1)\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(out.stdout.contains("FAIL"), "{}", out.stdout);
+    let report = report(&dir.join("run"));
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["verdict"], "fail");
+    let failed = failing(&report);
+    for needle in expected {
+        assert!(
+            failed.iter().any(|f| f.contains(needle)),
+            "{name}: no failing check contains {needle:?}; failing: {failed:?}"
+        );
+    }
+    report
 }
 
 /// Asserts that the report states a finding containing `needle`.

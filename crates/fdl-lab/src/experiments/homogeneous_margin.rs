@@ -34,6 +34,20 @@ pub struct HomogeneousMarginConfig {
     pub fast_step: f64,
     /// The negative control's c in c / L.
     pub naive_step: f64,
+    /// The loss the smoothed margin l^-1(L) / ||theta||^L is formed from: "sum" (Lyu & Li's
+    /// theorem) or "mean" (a common slip: l^-1 of the mean loss is larger, and the inequality
+    /// normalized >= smoothed then fails at every probe, SCIENCE.md). Training is the same.
+    pub smoothed_loss: LossReduction,
+}
+
+/// How the per-example losses are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossReduction {
+    /// The sum over the examples.
+    Sum,
+    /// The mean over the examples.
+    Mean,
 }
 
 impl Default for HomogeneousMarginConfig {
@@ -46,6 +60,7 @@ impl Default for HomogeneousMarginConfig {
             max_halvings: 4,
             fast_step: 0.01,
             naive_step: 0.01,
+            smoothed_loss: LossReduction::Sum,
         }
     }
 }
@@ -209,6 +224,11 @@ impl HomogeneousMargin {
         .init(&mut rng_from_seed(ctx.seed), &ctx.device)
         .to_two_layer();
         let degree = f64::from(net.homogeneity_degree());
+        // ln of the loss the smoothed margin is formed from.
+        let shift = match config.smoothed_loss {
+            LossReduction::Sum => 0.0,
+            LossReduction::Mean => -(batch.x.dims()[0] as f64).ln(),
+        };
         let train = TrainConfig {
             loss: Loss::Logistic,
             step_rule: rule,
@@ -235,7 +255,8 @@ impl HomogeneousMargin {
                     |p| {
                         let ln_loss = p.loss.ln_loss;
                         let rho_l = norm_power(p.param_sq, degree);
-                        let smoothed = smoothed_normalized_margin(ln_loss, p.param_sq, degree);
+                        let smoothed =
+                            smoothed_normalized_margin(ln_loss + shift, p.param_sq, degree);
                         let min = p.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
                         if trace.fit_step.is_none()
                             && min > 0.0

@@ -233,7 +233,7 @@ impl ExperimentSpec for OverparamMargin {
             n = 12
             widths = [4, 32, 64]
             lambdas = [1e-2, 1e-4, 1e-6]
-            steps_per_stage = 3000
+            steps_per_stage = 10000
             restarts = 3
             restarts_wide = 2
         }

@@ -130,7 +130,7 @@ impl ExperimentSpec for SteepestDescent {
     const DTYPE: DType = DType::F64;
 
     fn quick() -> toml::Table {
-        toml::toml! { steps = 20000 }
+        toml::toml! { steps = 100000 }
     }
 
     fn run(config: SteepestDescentConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
