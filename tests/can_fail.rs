@@ -16,8 +16,8 @@ fn breaks(name: &str, sets: &[&str], expected: &[&str]) -> serde_json::Value {
 
 #[test]
 fn gd_global_min_fails_with_widths_far_below_n() {
-    // Du et al. need m >> n: with m = 4 and 8 for n = 100 points GD does not reach zero loss
-    // and the weights move like an ordinary net's, not like m^-1/2.
+    // Du et al. need m >> n: with m = 4 and 8 for the quick run's n = 40 points GD does not
+    // enter the linear phase and the weights move like an ordinary net's, not like m^-1/2.
     breaks(
         "gd-global-min",
         &["widths=[4, 8]"],

@@ -286,41 +286,67 @@ fn logistic_max_margin_quick_draws_three_data_sets_and_their_physics_holds() {
 }
 
 #[test]
-fn logistic_max_margin_and_steepest_descent_take_user_data() {
-    let dir = scratch("lp-user-data");
+fn steepest_descent_takes_user_data() {
+    let dir = scratch("sd-user-data");
     write_csv(&dir.join("points.csv"), &planted_data(30, 6, 11));
-    for (name, labels) in [
-        (
-            "logistic-max-margin",
-            &["gd", "gd-momentum", "adam", "ref-l2", "ref-linf"][..],
-        ),
-        (
-            "steepest-descent",
-            &["lp-1", "lp-2", "lp-inf", "ref-1", "ref-inf"][..],
-        ),
-    ] {
-        let mut args = vec![
+    let out = fdl_in(
+        &dir,
+        &[
             "reproduce",
-            name,
+            "steepest-descent",
+            "--data",
+            "points.csv",
+            "--set",
+            "steps=20000",
+            "--set",
+            "ps=[1.0, 2.0, inf]",
+            "--out",
+            "run",
+        ],
+    );
+    let run = dir.join("run");
+    assert_passed(&out, &run);
+    let data = std::fs::read_to_string(run.join("dataset.csv")).unwrap();
+    assert_eq!(data.lines().count(), 31, "the user's 30 points");
+    for row in predictor_rows(&run, &["lp-1", "lp-2", "lp-inf", "ref-1", "ref-inf"]) {
+        assert_eq!(row.split(',').count(), 7, "{row}");
+    }
+}
+
+#[test]
+fn logistic_max_margin_takes_user_data() {
+    // Soudry et al.'s 2-D support vectors with points off the margin, as a user file. (On
+    // generic data such as 30 planted points in R^6 the 1/log t checks are not decided even at
+    // 10^6 steps: near-margin points slow the direction for decades; see the closing notes.)
+    let dir = scratch("lm-user-data");
+    let pos = [[0.5, 1.5], [1.5, 0.5], [2.0, 3.0], [3.5, 1.0], [2.5, 2.5]];
+    let rows: Vec<(Vec<f64>, f64)> = pos
+        .iter()
+        .map(|p| (p.to_vec(), 1.0))
+        .chain(pos.iter().map(|p| (vec![-p[0], -p[1]], -1.0)))
+        .collect();
+    write_csv(&dir.join("points.csv"), &rows);
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "logistic-max-margin",
             "--data",
             "points.csv",
             "--set",
             "steps=20000",
             "--out",
-            name,
-        ];
-        if name == "steepest-descent" {
-            args.extend(["--set", "ps=[1.0, 2.0, inf]"]);
-        }
-        let out = fdl_in(&dir, &args);
-        let run = dir.join(name);
-        assert_passed(&out, &run);
-        let data = std::fs::read_to_string(run.join("dataset.csv")).unwrap();
-        assert_eq!(data.lines().count(), 31, "{name}: the user's 30 points");
-        for row in predictor_rows(&run, labels) {
-            assert_eq!(row.split(',').count(), 7, "{name}: {row}");
-        }
+            "run",
+        ],
+    );
+    let run = dir.join("run");
+    let report = assert_passed(&out, &run);
+    let data = std::fs::read_to_string(run.join("dataset.csv")).unwrap();
+    assert_eq!(data.lines().count(), 11, "the user's 10 points");
+    for row in predictor_rows(&run, &["gd", "gd-momentum", "adam", "ref-l2", "ref-linf"]) {
+        assert_eq!(row.split(',').count(), 3, "{row}");
     }
+    assert_finding(&report, "Adam's l_inf bias cannot show");
 }
 
 #[test]
@@ -352,8 +378,9 @@ fn gd_global_min_quick_passes_and_reports_the_spectrum_of_h_inf() {
 #[test]
 fn gd_global_min_scales_user_rows_to_unit_norm_and_says_so() {
     let dir = scratch("gd-user-data");
-    // Real-valued targets, rows of norm 2: the run rescales them.
-    let rows: Vec<(Vec<f64>, f64)> = planted_data(12, 4, 5)
+    // Real-valued targets, rows of norm 2 in more dimensions than points (a well-conditioned
+    // H_inf at n = 12): the run rescales them.
+    let rows: Vec<(Vec<f64>, f64)> = planted_data(12, 24, 5)
         .into_iter()
         .enumerate()
         .map(|(i, (x, _))| {
@@ -373,9 +400,9 @@ fn gd_global_min_scales_user_rows_to_unit_norm_and_says_so() {
             "--data",
             "reg.csv",
             "--set",
-            "widths=[200, 800]",
+            "widths=[100, 800, 6400]",
             "--set",
-            "steps=200",
+            "steps=300",
             "--out",
             "run",
         ],
@@ -390,9 +417,9 @@ fn gd_global_min_scales_user_rows_to_unit_norm_and_says_so() {
         .split(',')
         .map(|v| v.parse().unwrap())
         .collect();
-    let norm = first[..4].iter().map(|v| v * v).sum::<f64>().sqrt();
+    let norm = first[..24].iter().map(|v| v * v).sum::<f64>().sqrt();
     assert!((norm - 1.0).abs() < 1e-12, "row norm {norm}");
-    assert_eq!(first[4], -0.5, "targets kept as given");
+    assert_eq!(first[24], -0.5, "targets kept as given");
 }
 
 #[test]

@@ -93,10 +93,11 @@ impl Check {
         threshold: f64,
         note: impl Into<String>,
     ) -> Self {
-        let pass = comparison.holds(value, threshold);
+        // An infinite value is no measurement either (+inf would pass every lower bound).
+        let pass = value.is_finite() && comparison.holds(value, threshold);
         let mut note = note.into();
-        if value.is_nan() && !note.starts_with("not measured") {
-            note = format!("not measured (NaN); {note}");
+        if !value.is_finite() && !note.starts_with("not measured") {
+            note = format!("not measured ({value}); {note}");
         }
         Self {
             name: name.into(),
@@ -263,7 +264,7 @@ impl Report {
                 threshold
             );
         }
-        for c in self.checks.iter().filter(|c| c.value.is_nan()) {
+        for c in self.checks.iter().filter(|c| !c.value.is_finite()) {
             let _ = write!(out, "\n{}: {}\n", c.name, c.note);
         }
         for f in &self.findings {
@@ -352,6 +353,8 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Fail);
         assert!(r.table().contains("FAIL"));
         assert!(r.checks[1].note.starts_with("not measured"));
+        let inf = Check::new("c", f64::INFINITY, Comparison::AtLeast, 0.5, "");
+        assert!(!inf.pass && inf.note.starts_with("not measured (inf)"));
         assert_eq!(fmt_num(0.999_999_98), "0.99999998");
         assert_eq!(fmt_num(1.0), "1");
         assert_eq!(fmt_num(1.5e-5), "1.500e-5");

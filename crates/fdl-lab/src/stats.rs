@@ -51,6 +51,28 @@ fn require_finite(what: &'static str, values: &[f64], needed: usize) -> Result<(
     }
 }
 
+/// The largest of `values`; an empty series or a NaN or infinite value is an error (a fold
+/// from -inf would let an empty or NaN series pass an upper bound).
+pub fn max_of(what: &'static str, values: &[f64]) -> Result<f64, StatError> {
+    require_finite(what, values, 1)?;
+    Ok(values.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+}
+
+/// The smallest of `values`; an empty series or a NaN or infinite value is an error.
+pub fn min_of(what: &'static str, values: &[f64]) -> Result<f64, StatError> {
+    require_finite(what, values, 1)?;
+    Ok(values.iter().copied().fold(f64::INFINITY, f64::min))
+}
+
+/// The smaller of two values, NaN if either is (`f64::min` would drop the NaN).
+pub fn min_keeping_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
+}
+
 /// The largest relative drop between consecutive values, `max_t (a_t - a_{t+1}) / |a_t|`
 /// (negative when the series rises everywhere). Used for "non-decreasing at every step".
 pub fn largest_step_drop(values: &[f64]) -> Result<f64, StatError> {
@@ -124,6 +146,11 @@ pub fn decade_exponent(gap: &[(f64, f64)], steps: usize) -> Result<f64, StatErro
             "decade exponent: no probe between t = {t1} and T = {steps}"
         )));
     }
+    if !(g1 > 0.0 && g2 > 0.0) {
+        return Err(StatError::NoPhase(format!(
+            "decade exponent: the gaps at t = {t1} and {t2} are {g1:.3e} and {g2:.3e}; both must be positive (a negative gap beats the exact optimum)"
+        )));
+    }
     let a = (g1 / g2).ln() / (t2 / t1).ln();
     if a.is_finite() {
         Ok(a)
@@ -141,6 +168,9 @@ pub fn decade_exponent(gap: &[(f64, f64)], steps: usize) -> Result<f64, StatErro
 pub enum SampleComplexity {
     /// The smallest n with error <= target, interpolated in (log n, error).
     Reached(f64),
+    /// The curve is at or below the target already at its smallest n: n_0.1 is at most that n
+    /// (left-censored; its exact value is not measured).
+    AtFirst(usize),
     /// The curve stays above the target up to its largest n.
     NotReached {
         /// The largest n measured.
@@ -151,11 +181,21 @@ pub enum SampleComplexity {
 }
 
 impl SampleComplexity {
-    /// The interpolated n, if reached.
+    /// The interpolated n, if reached inside the grid.
     pub fn value(self) -> Option<f64> {
         match self {
             SampleComplexity::Reached(n) => Some(n),
-            SampleComplexity::NotReached { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// The interval the true n_0.1 lies in: a point when reached inside the grid, (0, n_min]
+    /// when reached at once, (n_max, inf) when never reached.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            SampleComplexity::Reached(n) => (n, n),
+            SampleComplexity::AtFirst(n) => (0.0, n as f64),
+            SampleComplexity::NotReached { largest_n, .. } => (largest_n as f64, f64::INFINITY),
         }
     }
 }
@@ -175,7 +215,7 @@ pub fn sample_complexity(
         });
     };
     if k == 0 {
-        return Ok(SampleComplexity::Reached(curve[0].0 as f64));
+        return Ok(SampleComplexity::AtFirst(curve[0].0));
     }
     let ((n0, e0), (n1, e1)) = (curve[k - 1], curve[k]);
     let t = (e0 - target) / (e0 - e1);
@@ -186,6 +226,17 @@ pub fn sample_complexity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extremes_fail_on_empty_or_nan_series_instead_of_passing() {
+        assert_eq!(max_of("x", &[1.0, 3.0, 2.0]).unwrap(), 3.0);
+        assert_eq!(min_of("x", &[1.0, 3.0, 2.0]).unwrap(), 1.0);
+        assert!(max_of("x", &[]).is_err() && min_of("x", &[]).is_err());
+        assert!(max_of("x", &[1.0, f64::NAN]).is_err());
+        assert!(min_of("x", &[f64::NEG_INFINITY, 1.0]).is_err());
+        assert!(min_keeping_nan(1.0, f64::NAN).is_nan());
+        assert_eq!(min_keeping_nan(1.0, 2.0), 1.0);
+    }
 
     #[test]
     fn step_drop_sees_the_one_fall_and_rejects_short_or_nan_series() {
@@ -238,6 +289,9 @@ mod tests {
         assert!(decade_exponent(&gap[3..], 1000).is_err());
         let zero_end = [(100.0, 0.1), (1000.0, 0.0)];
         assert!(decade_exponent(&zero_end, 1000).is_err());
+        // Two negative gaps have a positive ratio, but a model beyond the optimum is an error.
+        let negative = [(100.0, -0.1), (1000.0, -0.01)];
+        assert!(decade_exponent(&negative, 1000).is_err());
     }
 
     #[test]
@@ -246,16 +300,20 @@ mod tests {
         let n = sample_complexity(&curve, 0.1).unwrap().value().unwrap();
         // 0.3 -> 0.05 crosses 0.1 at 4/5 of the way from ln 20 to ln 40.
         assert!((n - (20f64.ln() + 0.8 * 2f64.ln()).exp()).abs() < 1e-9, "{n}");
-        assert_eq!(
-            sample_complexity(&curve[..1], 0.5).unwrap(),
-            SampleComplexity::Reached(10.0)
-        );
+        // At or below the target at the first n: only an upper bound.
+        let first = sample_complexity(&curve[..1], 0.5).unwrap();
+        assert_eq!(first, SampleComplexity::AtFirst(10));
+        assert_eq!((first.value(), first.bounds()), (None, (0.0, 10.0)));
         assert_eq!(
             sample_complexity(&curve[..2], 0.1).unwrap(),
             SampleComplexity::NotReached {
                 largest_n: 20,
                 lowest_error: 0.3
             }
+        );
+        assert_eq!(
+            sample_complexity(&curve[..2], 0.1).unwrap().bounds(),
+            (20.0, f64::INFINITY)
         );
         assert!(sample_complexity(&[], 0.1).is_err());
         assert!(sample_complexity(&[(10, f64::NAN)], 0.1).is_err());

@@ -16,6 +16,24 @@ pub(crate) struct ConicProblem {
     pub cones: Vec<SupportedConeT<f64>>,
 }
 
+/// Refuses an `AlmostSolved` result whose primal or dual residual exceeds
+/// [`ALMOST_SOLVED_RESIDUAL`] (or is NaN): a reference that inaccurate is a solver failure.
+fn accept(problem: &'static str, report: &SolveStatus) -> Result<(), SolverError> {
+    let residual = report.primal_residual.max(report.dual_residual);
+    if report.status == "AlmostSolved"
+        && (residual.is_nan() || residual > ALMOST_SOLVED_RESIDUAL)
+    {
+        return Err(SolverError::Failed {
+            problem,
+            status: format!(
+                "AlmostSolved with residual {residual:.1e} > {ALMOST_SOLVED_RESIDUAL:.0e} (primal {:.1e}, dual {:.1e})",
+                report.primal_residual, report.dual_residual
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A dense row-major matrix as CSC, keeping the upper triangle only when `upper`.
 fn csc(rows: usize, cols: usize, dense: &[f64], upper: bool) -> CscMatrix<f64> {
     let (mut ri, mut ci, mut v) = (Vec::new(), Vec::new(), Vec::new());
@@ -66,18 +84,7 @@ impl ConicProblem {
                     primal_residual: solution.r_prim,
                     dual_residual: solution.r_dual,
                 };
-                let residual = report.primal_residual.max(report.dual_residual);
-                if status == SolverStatus::AlmostSolved
-                    && !(residual <= ALMOST_SOLVED_RESIDUAL)
-                {
-                    return Err(SolverError::Failed {
-                        problem,
-                        status: format!(
-                            "AlmostSolved with residual {residual:.1e} > {ALMOST_SOLVED_RESIDUAL:.0e} (primal {:.1e}, dual {:.1e})",
-                            report.primal_residual, report.dual_residual
-                        ),
-                    });
-                }
+                accept(problem, &report)?;
                 Ok((solution.x.clone(), solution.z.clone(), report))
             }
             SolverStatus::PrimalInfeasible
@@ -89,5 +96,38 @@ impl ConicProblem {
                 status: format!("{other:?}"),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(name: &str, primal: f64, dual: f64) -> SolveStatus {
+        SolveStatus {
+            status: name.into(),
+            primal_residual: primal,
+            dual_residual: dual,
+        }
+    }
+
+    #[test]
+    fn an_almost_solved_reference_is_refused_above_the_residual_bound() {
+        assert!(accept("p", &status("Solved", 1e-3, 0.0)).is_ok());
+        assert!(accept("p", &status("AlmostSolved", 5e-7, 1e-9)).is_ok());
+        let err = accept("p", &status("AlmostSolved", 1e-9, 2e-6)).unwrap_err();
+        assert!(err.to_string().contains("AlmostSolved with residual 2.0e-6"), "{err}");
+        assert!(accept("p", &status("AlmostSolved", f64::NAN, 0.0)).is_err());
+    }
+
+    #[test]
+    fn the_worse_of_two_statuses_prefers_almost_solved_then_the_larger_residual() {
+        let a = status("Solved", 1e-9, 1e-10);
+        let b = status("Solved", 1e-8, 0.0);
+        let c = status("AlmostSolved", 1e-12, 0.0);
+        assert_eq!(a.clone().worse(&b), b);
+        assert_eq!(b.clone().worse(&a), b);
+        assert_eq!(a.worse(&c), c);
+        assert!(!c.solved() && b.solved());
     }
 }

@@ -330,6 +330,18 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
     // Strictly decreasing from L = 1 to 2 to 3 (SCIENCE.md). Past L = 3 the bridge problems are
     // non-convex and GD reaches one of their stationary points, which need not be sparser than
     // the previous depth's, so deeper pairs are reported, not gated.
+    let gated = ratios
+        .windows(2)
+        .filter(|w| w[1].0 == w[0].0 + 1 && w[1].0 <= 3)
+        .count();
+    if gated == 0 {
+        report.check(Check::undecided(
+            "||F beta||_1/||F beta||_2 drops with depth",
+            Comparison::Above,
+            0.0,
+            "the depths include no consecutive pair among L = 1, 2, 3",
+        ));
+    }
     for w in ratios.windows(2) {
         let ((l0, r0), (l1, r1)) = (w[0], w[1]);
         if l1 == l0 + 1 && l1 <= 3 {

@@ -370,9 +370,9 @@ impl ExperimentSpec for HomogeneousMargin {
         );
         report.headline("run_a_halvings", halvings);
         for t in [&run_a, &run_b] {
-            report.check(Check::new(
+            report.check(Check::measured(
                 format!("{}: t_0 (100% train accuracy and L < ln 2)", t.label),
-                t.fit_step.map_or(f64::INFINITY, |s| s as f64),
+                t.require_fit().map(|_| t.fit_step.unwrap_or(0) as f64),
                 Comparison::AtMost,
                 FIT_BY as f64,
                 "SCIENCE.md: 172 (A), 392-965 (B) in the reference simulation",
@@ -416,9 +416,18 @@ impl ExperimentSpec for HomogeneousMargin {
             "enough probes for the monotonicity check to mean something",
         ));
         let last = run_b.rows.last().expect("a run has rows");
-        report.check(Check::new(
+        report.check(Check::measured(
             "B-fast: (normalized - smoothed margin) / normalized margin at the end",
-            (last.2 - last.1) / last.2,
+            run_b.require_fit().and_then(|_| {
+                if last.2 > 0.0 {
+                    Ok((last.2 - last.1) / last.2)
+                } else {
+                    Err(StatError::NoPhase(format!(
+                        "the final normalized margin {:.3e} is not positive",
+                        last.2
+                    )))
+                }
+            }),
             Comparison::AtMost,
             END_GAP,
             "both converge to the same KKT margin (SCIENCE.md: 0.2-0.5%)",

@@ -9,7 +9,7 @@ use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
 use burn::tensor::Tensor;
-use crate::stats::loglog_slope;
+use crate::stats::{loglog_slope, max_of};
 use fdl_analysis::kernel_gd_predictions;
 use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
 use fdl_models::{
@@ -89,12 +89,20 @@ impl Validate for LazyDriftConfig {
                 allowed: "a number in [0, 1] (0: NTK scaling, 0.5: mean-field)",
             });
         }
-        require_sweep(
-            "alphas",
-            &self.alphas,
-            |&a| a.is_finite() && a > 0.0,
-            "at least two positive output scales (the check fits a slope against alpha)",
-        )?;
+        let (lo, hi) = self
+            .alphas
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+        if self.alphas.len() < 4
+            || !self.alphas.iter().all(|a| a.is_finite() && *a > 0.0)
+            || hi < 100.0 * lo
+        {
+            return Err(ConfigError::OutOfRange {
+                key: "alphas",
+                value: format!("{:?}", self.alphas),
+                allowed: "at least 4 positive output scales spanning two decades (max >= 100 min)",
+            });
+        }
         require_sweep(
             "widths",
             &self.widths,
@@ -358,11 +366,14 @@ impl LazyDrift {
             .zip(&weights0)
             .map(|(l, w0)| frobenius(l.weight.val().detach() - w0.clone()) / frobenius(w0.clone()))
             .collect();
+        // NaN when a probe's gap is (the slope fit then names it).
         let gap = |pick: fn(&Snapshot) -> &[f64]| {
-            real.iter()
+            let gaps: Vec<f64> = real
+                .iter()
                 .zip(&linear)
                 .map(|(a, b)| rms_gap(pick(a), pick(b)))
-                .fold(0.0, f64::max)
+                .collect();
+            max_of("network-vs-linearization gap", &gaps).unwrap_or(f64::NAN)
         };
         let run = WidthRun {
             width,
@@ -460,8 +471,9 @@ fn against_width(runs: &[WidthRun], value: impl Fn(&WidthRun) -> f64) -> Vec<(f6
 
 /// SCIENCE.md's checks.
 fn check(report: &mut Report, runs: &[WidthRun]) {
-    let mismatch = runs.iter().map(|r| r.kernel_mismatch).fold(0.0, f64::max);
-    report.check(Check::new(
+    let mismatches: Vec<f64> = runs.iter().map(|r| r.kernel_mismatch).collect();
+    let mismatch = max_of("kernel mismatch", &mismatches);
+    report.check(Check::measured(
         "linearized net vs closed-form kernel GD with Theta_0 (largest relative rms difference)",
         mismatch,
         Comparison::AtMost,

@@ -11,6 +11,7 @@ use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
+use crate::stats::max_of;
 use fdl_analysis::{MaxMargin, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular};
 use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
@@ -378,6 +379,9 @@ impl ExperimentSpec for LogisticMaxMargin {
         let cases = Self::cases(&config, ctx)?;
         ctx.set_total_steps((3 * config.steps * cases.len()) as u64);
         let mut report = Report::new(Self::NAME, Self::CLAIM);
+        if ctx.data.is_none() && config.asymmetric_per_class == 0 {
+            report.finding("asymmetric_per_class = 0: the asymmetric data set is skipped, with its checks");
+        }
         if config.gd_geometry != 2.0 {
             report.finding(format!(
                 "gd ran l_p steepest descent with p = {}: the theory predicts the l_p max margin for it, not the l2 SVM the checks compare with",
@@ -520,8 +524,9 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
             .filter(|(t, _)| *t >= (steps / 1000).max(10) as f64)
             .map(|p| p.1)
             .collect();
-        let worst_rise = tail.windows(2).map(|w| w[1] / w[0]).fold(0.0, f64::max);
-        report.check(Check::new(
+        let ratios: Vec<f64> = tail.windows(2).map(|w| w[1] / w[0]).collect();
+        let worst_rise = max_of("angle-gap ratio between probes", &ratios);
+        report.check(Check::measured(
             on(&format!("{name}: angle gap decreasing over the last three decades (largest ratio between probes)")),
             worst_rise,
             Comparison::Below,
@@ -533,24 +538,28 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     // C fitted on gd's first two decades: the largest gap * log t for 10 <= t <= 1000.
     let gap = series("gd", "angle_gap");
     let first = FIT_UNTIL as f64;
-    let c = gap
+    let early: Vec<f64> = gap
         .iter()
         .filter(|(t, _)| *t >= 10.0 && *t <= first)
         .map(|(t, g)| g * t.ln())
-        .fold(0.0, f64::max);
-    let later = gap
-        .iter()
-        .filter(|(t, _)| *t > first)
-        .map(|(t, g)| g * t.ln() / c)
-        .fold(0.0, f64::max);
-    report.check(Check::new(
+        .collect();
+    let c = max_of("gap log t on 10 <= t <= 1000", &early);
+    let later = c.clone().and_then(|c| {
+        let rest: Vec<f64> = gap
+            .iter()
+            .filter(|(t, _)| *t > first)
+            .map(|(t, g)| g * t.ln() / c)
+            .collect();
+        max_of("gap log t / C after t = 1000", &rest)
+    });
+    report.check(Check::measured(
         on(&format!(
             "gd: angle gap below C / log t after t = {first} (largest gap log t / C)"
         )),
         later,
         Comparison::AtMost,
         1.0,
-        format!("C = {c:.4} fitted on 10 <= t <= {first}"),
+        format!("C = {:.4} fitted on 10 <= t <= {first}", c.unwrap_or(f64::NAN)),
     ));
 
     let hundredth = steps / 100;

@@ -446,6 +446,15 @@ impl ExperimentSpec for OverparamGeneralization {
                 .iter()
                 .map(|r| r.mean(|c| c.margin).0)
                 .collect();
+            if margins.len() < 2 || margins.iter().any(|m| !(*m > 0.0)) {
+                report.finding(format!(
+                    "{} (lambda = {:.0e}): the margin's trend past interpolation cannot be stated: {} width(s) interpolate, margins {margins:?}.",
+                    v.label,
+                    v.lambda,
+                    margins.len()
+                ));
+                continue;
+            }
             let mut peak = f64::NEG_INFINITY;
             let mut fall = 0.0f64;
             for m in &margins {

@@ -9,7 +9,7 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_figures};
 use crate::report::{Check, Comparison, Report};
-use crate::stats::largest_drop;
+use crate::stats::{StatError, largest_drop, max_of, min_of};
 use crate::sweep::run_cells;
 use burn::tensor::Device;
 use fdl_analysis::{kernel_svm, lifted_l1_margin, relu_feature_kernel, relu_feature_sup};
@@ -345,12 +345,13 @@ impl ExperimentSpec for OverparamMargin {
         report.headline("normalized_margin", json!(per_width));
 
         // (1) The theorem: no net exceeds gamma_l1 / 2.
-        let ratio_max = best
+        let ratios: Vec<f64> = best
             .iter()
             .flatten()
             .map(|b| b.stage.margin / (gamma.upper / 2.0))
-            .fold(f64::NEG_INFINITY, f64::max);
-        report.check(Check::new(
+            .collect();
+        let ratio_max = max_of("margin / (gamma_l1 / 2)", &ratios);
+        report.check(Check::measured(
             "max over widths and lambdas of margin / (gamma_l1 / 2)",
             ratio_max,
             Comparison::AtMost,
@@ -368,11 +369,12 @@ impl ExperimentSpec for OverparamMargin {
         let last = config.lambdas.len() - 1;
         let wide: Vec<&Vec<Best>> = best.iter().filter(|r| r[0].width >= LIMIT_WIDTH).collect();
         if !wide.is_empty() {
-            let worst = wide
+            let ratios: Vec<f64> = wide
                 .iter()
                 .map(|r| r[last].stage.margin / half)
-                .fold(f64::INFINITY, f64::min);
-            report.check(Check::new(
+                .collect();
+            let worst = min_of("margin / (gamma_l1 / 2) of the wide nets", &ratios);
+            report.check(Check::measured(
                 format!(
                     "lambda = {:.0e}, m >= {LIMIT_WIDTH}: min margin / (gamma_l1 / 2)",
                     config.lambdas[last]
@@ -420,15 +422,15 @@ impl ExperimentSpec for OverparamMargin {
             .filter(|r| r[0].width >= config.wide_from)
             .collect();
         if widest.len() >= 2 {
-            let spread = (0..config.lambdas.len())
+            let spreads = (0..config.lambdas.len())
                 .map(|s| {
                     let v: Vec<f64> = widest.iter().map(|r| r[s].stage.margin).collect();
-                    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-                    (max - min) / max
+                    let max = max_of("wide-net margins", &v)?;
+                    Ok((max - min_of("wide-net margins", &v)?) / max)
                 })
-                .fold(0.0, f64::max);
-            report.check(Check::new(
+                .collect::<Result<Vec<f64>, StatError>>();
+            let spread = spreads.and_then(|s| max_of("relative spreads", &s));
+            report.check(Check::measured(
                 format!(
                     "m >= {}: largest relative spread of the margins (every lambda)",
                     config.wide_from
