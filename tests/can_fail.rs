@@ -32,7 +32,10 @@ fn lazy_drift_fails_in_the_mean_field_scaling() {
     breaks(
         "lazy-drift",
         &["scale_exponent=0.5"],
-        &["relative NTK drift vs width (<= -0.45)", "layer 2 relative weight change"],
+        &[
+            "relative NTK drift vs width (<= -0.45)",
+            "layer 2 relative weight change",
+        ],
     );
 }
 
@@ -98,7 +101,10 @@ fn steepest_descent_fails_with_steps_past_the_theorem_bound() {
     breaks(
         "steepest-descent",
         &["step_size=100"],
-        &["lp-1 margin gap to the exact l_1 optimum", "lp-1 wins its own norm"],
+        &[
+            "lp-1 margin gap to the exact l_1 optimum",
+            "lp-1 wins its own norm",
+        ],
     );
 }
 

@@ -397,9 +397,6 @@ fn a_run_that_cannot_decide_a_check_exits_with_four() {
     assert!(!undecided.is_empty());
     for c in undecided {
         assert_eq!(c["pass"], false);
-        assert!(
-            c["note"].as_str().unwrap().contains("never reaches"),
-            "{c}"
-        );
+        assert!(c["note"].as_str().unwrap().contains("never reaches"), "{c}");
     }
 }

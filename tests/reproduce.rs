@@ -115,16 +115,7 @@ fn run_accepts_the_shipped_experiment_files() {
     let root = env!("CARGO_MANIFEST_DIR");
     for name in ["depth-conv", "depth-linear"] {
         let file = format!("{root}/experiments/{name}.toml");
-        let (out, dir) = fdl(
-            name,
-            &[
-                "run",
-                &file,
-                "--quick",
-                "--out",
-                "run",
-            ],
-        );
+        let (out, dir) = fdl(name, &["run", &file, "--quick", "--out", "run"]);
         assert_passed(&out, &dir.join("run"));
         let config = std::fs::read_to_string(dir.join("run/config.toml")).unwrap();
         assert!(

@@ -25,10 +25,10 @@ pub use margin::{
     smoothed_normalized_margin,
 };
 pub use solvers::{
-    ALMOST_SOLVED_RESIDUAL, KernelPredictor, LiftedMargin, MaxMargin, SolveStatus, SolverError, fourier_l1_max_margin,
-    fourier_l1_nearest_optimum, kernel_ridge, kernel_svm, l2_max_margin, lifted_l1_margin,
-    lp_max_margin, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha, q_alpha_interpolant,
-    relu_feature_sup,
+    ALMOST_SOLVED_RESIDUAL, KernelPredictor, LiftedMargin, MaxMargin, SolveStatus, SolverError,
+    fourier_l1_max_margin, fourier_l1_nearest_optimum, kernel_ridge, kernel_svm, l2_max_margin,
+    lifted_l1_margin, lp_max_margin, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha,
+    q_alpha_interpolant, relu_feature_sup,
 };
 pub use spectral::{TopSingular, kernel_gd_predictions, symmetric_eigenvalues, top_singular};
 pub use vector::{FitError, cosine, dot, loglog_slope, norm2};

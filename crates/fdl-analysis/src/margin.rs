@@ -66,9 +66,7 @@ mod smoothed_tests {
         }
         fn forward(&self, x: &[f64]) -> f64 {
             let layer = |w: &[f64], h: &[f64]| -> Vec<f64> {
-                w.chunks(h.len())
-                    .map(|row| dot(row, h).max(0.0))
-                    .collect()
+                w.chunks(h.len()).map(|row| dot(row, h).max(0.0)).collect()
             };
             dot(&self.w3, &layer(&self.w2, &layer(&self.w1, x)))
         }
@@ -82,13 +80,15 @@ mod smoothed_tests {
         fn loss_and_margin(&self, data: &[([f64; 2], f64)]) -> (f64, f64) {
             let margins: Vec<f64> = data.iter().map(|(x, y)| y * self.forward(x)).collect();
             let loss: f64 = margins.iter().map(|m| (-m).exp().ln_1p()).sum();
-            (loss.ln(), margins.iter().copied().fold(f64::INFINITY, f64::min))
+            (
+                loss.ln(),
+                margins.iter().copied().fold(f64::INFINITY, f64::min),
+            )
         }
     }
 
     #[test]
-    fn the_smoothed_margin_of_a_depth_three_net_is_scale_free_in_the_limit_and_below_the_margin()
-    {
+    fn the_smoothed_margin_of_a_depth_three_net_is_scale_free_in_the_limit_and_below_the_margin() {
         let net = Depth3 {
             w1: vec![1.0, 0.5, -0.3, 1.2, 0.8, -0.7, -1.0, -0.4],
             w2: vec![
@@ -109,9 +109,15 @@ mod smoothed_tests {
             let smoothed = smoothed_normalized_margin(ln_loss, big.param_sq(), 3.0);
             // f(c theta) = c^3 f(theta): the normalized margin does not depend on c ...
             let base = net.loss_and_margin(&data).1 / net.param_sq().powf(1.5);
-            assert!((normalized - base).abs() < 1e-12 * base.abs(), "{normalized} {base}");
+            assert!(
+                (normalized - base).abs() < 1e-12 * base.abs(),
+                "{normalized} {base}"
+            );
             // ... and the smoothed one is below it, rising to it as c grows.
-            assert!(smoothed <= normalized && smoothed > previous, "c = {c}: {smoothed}");
+            assert!(
+                smoothed <= normalized && smoothed > previous,
+                "c = {c}: {smoothed}"
+            );
             previous = smoothed;
             gaps.push(1.0 - smoothed / normalized);
         }
@@ -129,13 +135,16 @@ mod smoothed_tests {
         assert!((norm_power(4.0, 1.0) - 2.0).abs() < 1e-15);
         assert!(norm_power(1e300, 3.0).is_infinite());
         // One point with margin m has loss ln(1 + e^-m); l^{-1} gives m back, also past e^-745.
-        for m in [-2.0, 0.5, 3.0, 40.0, 800.0] {
+        for m in [-2.0f64, 0.5, 3.0, 40.0, 800.0] {
             let ln_loss = if m < 700.0 {
-                (-m as f64).exp().ln_1p().ln()
+                (-m).exp().ln_1p().ln()
             } else {
                 -m
             };
-            assert!((inverse_logistic(ln_loss) - m).abs() < 1e-9 * m.abs().max(1.0), "{m}");
+            assert!(
+                (inverse_logistic(ln_loss) - m).abs() < 1e-9 * m.abs().max(1.0),
+                "{m}"
+            );
         }
     }
 }

@@ -105,7 +105,9 @@ mod slope_tests {
             loglog_slope(&[(3.0, 1.0), (3.0, 2.0)]),
             Err(FitError::Degenerate(3.0))
         );
-        let msg = loglog_slope(&[(1.0, 1.0), (2.0, 0.0)]).unwrap_err().to_string();
+        let msg = loglog_slope(&[(1.0, 1.0), (2.0, 0.0)])
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("(2, 0)"), "{msg}");
     }
 }

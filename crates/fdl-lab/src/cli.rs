@@ -1,9 +1,9 @@
 //! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`.
 
 use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED, LabError};
-use crate::report::Verdict;
 use crate::experiments::registry;
 use crate::lab::{RunRequest, execute, read_config_file};
+use crate::report::Verdict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 

@@ -109,10 +109,9 @@ impl LabError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            LabError::Usage(_)
-            | LabError::Config(_)
-            | LabError::Data(_)
-            | LabError::Device(_) => EXIT_USAGE,
+            LabError::Usage(_) | LabError::Config(_) | LabError::Data(_) | LabError::Device(_) => {
+                EXIT_USAGE
+            }
             LabError::Solver(
                 SolverError::NotSeparable { .. } | SolverError::NoInterpolant { .. },
             ) => EXIT_USAGE,

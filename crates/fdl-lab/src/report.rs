@@ -378,7 +378,12 @@ mod tests {
     fn an_undecided_check_is_never_a_pass_and_a_failure_outranks_it() {
         let mut r = Report::new("x", "claim");
         r.check(Check::new("a", 1.0, Comparison::AtLeast, 0.5, ""));
-        r.check(Check::undecided("b", Comparison::AtMost, 1.5, "neither reached 10%"));
+        r.check(Check::undecided(
+            "b",
+            Comparison::AtMost,
+            1.5,
+            "neither reached 10%",
+        ));
         assert!(!r.passed);
         assert_eq!(r.verdict, Verdict::Undecided);
         assert_eq!(r.counts(), (1, 0, 1));

@@ -299,7 +299,10 @@ mod tests {
         let curve = [(10, 0.4), (20, 0.3), (40, 0.05)];
         let n = sample_complexity(&curve, 0.1).unwrap().value().unwrap();
         // 0.3 -> 0.05 crosses 0.1 at 4/5 of the way from ln 20 to ln 40.
-        assert!((n - (20f64.ln() + 0.8 * 2f64.ln()).exp()).abs() < 1e-9, "{n}");
+        assert!(
+            (n - (20f64.ln() + 0.8 * 2f64.ln()).exp()).abs() < 1e-9,
+            "{n}"
+        );
         // At or below the target at the first n: only an upper bound.
         let first = sample_complexity(&curve[..1], 0.5).unwrap();
         assert_eq!(first, SampleComplexity::AtFirst(10));

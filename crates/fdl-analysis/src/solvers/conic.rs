@@ -20,9 +20,7 @@ pub(crate) struct ConicProblem {
 /// [`ALMOST_SOLVED_RESIDUAL`] (or is NaN): a reference that inaccurate is a solver failure.
 fn accept(problem: &'static str, report: &SolveStatus) -> Result<(), SolverError> {
     let residual = report.primal_residual.max(report.dual_residual);
-    if report.status == "AlmostSolved"
-        && (residual.is_nan() || residual > ALMOST_SOLVED_RESIDUAL)
-    {
+    if report.status == "AlmostSolved" && (residual.is_nan() || residual > ALMOST_SOLVED_RESIDUAL) {
         return Err(SolverError::Failed {
             problem,
             status: format!(
@@ -116,7 +114,11 @@ mod tests {
         assert!(accept("p", &status("Solved", 1e-3, 0.0)).is_ok());
         assert!(accept("p", &status("AlmostSolved", 5e-7, 1e-9)).is_ok());
         let err = accept("p", &status("AlmostSolved", 1e-9, 2e-6)).unwrap_err();
-        assert!(err.to_string().contains("AlmostSolved with residual 2.0e-6"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("AlmostSolved with residual 2.0e-6"),
+            "{err}"
+        );
         assert!(accept("p", &status("AlmostSolved", f64::NAN, 0.0)).is_err());
     }
 

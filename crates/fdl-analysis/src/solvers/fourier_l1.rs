@@ -160,7 +160,9 @@ mod tests {
         let d = 6;
         let z: Vec<f64> = (0..3 * d).map(|i| ((i * 7 + 2) % 5) as f64 - 1.5).collect();
         let sol = fourier_l1_max_margin(&z, d).unwrap();
-        let near = fourier_l1_nearest_optimum(&z, &sol.beta, sol.norm, 1e-9).unwrap().0;
+        let near = fourier_l1_nearest_optimum(&z, &sol.beta, sol.norm, 1e-9)
+            .unwrap()
+            .0;
         assert!(crate::cosine(&near, &sol.beta) > 1.0 - 1e-9);
     }
 

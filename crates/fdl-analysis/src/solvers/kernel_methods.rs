@@ -1,8 +1,8 @@
 //! Kernel baselines on a precomputed kernel: the hard-margin kernel SVM (an exact QP through
 //! Clarabel) and kernel ridge regression, whose ridge -> 0 limit is min-norm interpolation.
 
-use super::{SolveStatus, SolverError};
 use super::conic::ConicProblem;
+use super::{SolveStatus, SolverError};
 use clarabel::solver::SupportedConeT::NonnegativeConeT;
 use faer::Mat;
 use faer::linalg::solvers::Solve;
@@ -86,7 +86,11 @@ pub fn kernel_ridge(k: &[f64], y: &[f64], ridge: f64) -> Result<KernelPredictor,
         })
         .sum::<f64>()
         .sqrt()
-        / y.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+        / y.iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
     let status = SolveStatus {
         status: "Cholesky".into(),
         primal_residual: residual,

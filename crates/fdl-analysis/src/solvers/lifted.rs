@@ -11,8 +11,8 @@
 //! is what makes the upper bound a certificate; it is implemented for d <= 3 (2-D inputs plus a
 //! constant feature).
 
-use super::{SolveStatus, SolverError};
 use super::conic::ConicProblem;
+use super::{SolveStatus, SolverError};
 use clarabel::solver::SupportedConeT::NonnegativeConeT;
 
 /// The lifted l1 max margin with both bounds.

@@ -13,8 +13,9 @@ use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
 use fdl_analysis::{
-    MaxMargin, SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
-    fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
+    MaxMargin, SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin,
+    fourier_l1_nearest_optimum, fourier_summary, l2_max_margin, normalized_margin_fourier,
+    normalized_margin_l2,
 };
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig};
@@ -357,13 +358,16 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
     for t in fc {
         let cos = cosine(&t.beta, &svm.beta);
         report.headline(&t.label, json!({ "cos_l2_svm": cos, "fourier_l1_over_l2": fourier_summary(&t.beta, config.support_threshold).l1_over_l2 }));
-        report.check(Check::new(
-            format!("{} cos(beta, l2 SVM)", t.label),
-            cos,
-            Comparison::AtLeast,
-            COS_SVM,
-            "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
-        ).against("l2 SVM", &svm.status));
+        report.check(
+            Check::new(
+                format!("{} cos(beta, l2 SVM)", t.label),
+                cos,
+                Comparison::AtLeast,
+                COS_SVM,
+                "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
+            )
+            .against("l2 SVM", &svm.status),
+        );
     }
     Ok(())
 }

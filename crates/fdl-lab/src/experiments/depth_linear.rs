@@ -179,13 +179,16 @@ impl ExperimentSpec for DepthLinear {
             let label = format!("fc-L{depth}");
             let t = train_linear(ctx, &label, model, &setup, &train, &yard, &alignment)?;
             let cos = cosine(&t.beta, &svm.beta);
-            report.check(Check::new(
-                format!("{label} cos(beta, l2 SVM)"),
-                cos,
-                Comparison::AtLeast,
-                COS_SVM,
-                "every depth gives the l2 max margin",
-            ).against("l2 SVM", &svm.status));
+            report.check(
+                Check::new(
+                    format!("{label} cos(beta, l2 SVM)"),
+                    cos,
+                    Comparison::AtLeast,
+                    COS_SVM,
+                    "every depth gives the l2 max margin",
+                )
+                .against("l2 SVM", &svm.status),
+            );
             let mut head = json!({ "cos_l2_svm": cos, "normalized_margin_l2": normalized_margin_l2(&setup.z, &t.beta) });
             for (name, value) in alignment(&t.model) {
                 head[name] = json!(value);
@@ -207,7 +210,10 @@ impl ExperimentSpec for DepthLinear {
                 head["conservation_drift"] = json!(drift);
                 head["conservation_weight_change"] = json!(moved);
                 let name = format!("{label} balancedness drift (small steps)");
-                let note = format!("max_k ||Delta(W_k+1 W_k+1^T - W_k^T W_k)||_F / ||terms||_F over {} GD steps of {}; weights moved {moved:.2e} relative", small.steps, config.conservation_step_size);
+                let note = format!(
+                    "max_k ||Delta(W_k+1 W_k+1^T - W_k^T W_k)||_F / ||terms||_F over {} GD steps of {}; weights moved {moved:.2e} relative",
+                    small.steps, config.conservation_step_size
+                );
                 report.check(if moved < MIN_CONSERVATION_MOVE {
                     // Weights that barely move conserve everything: no test of the law.
                     Check::undecided(

@@ -8,8 +8,8 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
-use burn::tensor::Tensor;
 use crate::stats::{self, StatError, loglog_slope};
+use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, symmetric_eigenvalues};
 use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets};
 use fdl_models::{
@@ -416,7 +416,10 @@ fn check(report: &mut Report, runs: &[WidthRun], lambda_0: f64, eta: f64) {
             (c_last - limit).abs() / (c_first - limit).abs(),
             Comparison::Below,
             1.0,
-            format!("c = {c_first:.4} at m = {}, {c_last:.4} at m = {}; limit {limit:.4}", first.width, last.width),
+            format!(
+                "c = {c_first:.4} at m = {}, {c_last:.4} at m = {}; limit {limit:.4}",
+                first.width, last.width
+            ),
         )),
         (Err(e), _) | (_, Err(e)) => report.check(Check::measured(
             name,

@@ -8,8 +8,8 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
-use burn::tensor::Tensor;
 use crate::stats::{loglog_slope, max_of};
+use burn::tensor::Tensor;
 use fdl_analysis::kernel_gd_predictions;
 use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
 use fdl_models::{
@@ -92,7 +92,9 @@ impl Validate for LazyDriftConfig {
         let (lo, hi) = self
             .alphas
             .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &a| {
+                (lo.min(a), hi.max(a))
+            });
         if self.alphas.len() < 4
             || !self.alphas.iter().all(|a| a.is_finite() && *a > 0.0)
             || hi < 100.0 * lo

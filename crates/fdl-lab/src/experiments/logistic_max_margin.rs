@@ -380,7 +380,9 @@ impl ExperimentSpec for LogisticMaxMargin {
         ctx.set_total_steps((3 * config.steps * cases.len()) as u64);
         let mut report = Report::new(Self::NAME, Self::CLAIM);
         if ctx.data.is_none() && config.asymmetric_per_class == 0 {
-            report.finding("asymmetric_per_class = 0: the asymmetric data set is skipped, with its checks");
+            report.finding(
+                "asymmetric_per_class = 0: the asymmetric data set is skipped, with its checks",
+            );
         }
         if config.gd_geometry != 2.0 {
             report.finding(format!(
@@ -446,7 +448,10 @@ fn check_case(
 ) {
     let steps = config.steps;
     report.reference(format!("{}: l2 SVM (QP)", case.name), &case.svm.status);
-    report.reference(format!("{}: l_inf max margin (LP)", case.name), &case.linf.status);
+    report.reference(
+        format!("{}: l_inf max margin (LP)", case.name),
+        &case.linf.status,
+    );
     if case.role != Role::Contrast {
         check_convergence(report, ctx, case, steps);
     }
@@ -559,7 +564,10 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
         later,
         Comparison::AtMost,
         1.0,
-        format!("C = {:.4} fitted on 10 <= t <= {first}", c.unwrap_or(f64::NAN)),
+        format!(
+            "C = {:.4} fitted on 10 <= t <= {first}",
+            c.unwrap_or(f64::NAN)
+        ),
     ));
 
     let hundredth = steps / 100;

@@ -9,9 +9,9 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
+use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
-use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
 use fdl_analysis::{
     SolveStatus, kernel_ridge, kernel_svm, symmetric_eigenvalues, two_layer_relu_ntk,
 };
@@ -107,7 +107,10 @@ impl Validate for NtkVsRegularizedConfig {
             if !n_grid(self, d).contains(&(4 * d)) {
                 return Err(ConfigError::OutOfRange {
                     key: "n_min_factor",
-                    value: format!("{} (with n_max_factor = {})", self.n_min_factor, self.n_max_factor),
+                    value: format!(
+                        "{} (with n_max_factor = {})",
+                        self.n_min_factor, self.n_max_factor
+                    ),
                     allowed: "an n grid n_min_factor d * sqrt(2)^k that contains n = 4d for d = 20 and 40 (e.g. 0.5, 1, 2, 4, or 0.707) and reaches it (n_max_factor d^2 >= 4d)",
                 });
             }
@@ -490,10 +493,9 @@ impl ExperimentSpec for NtkVsRegularized {
                                     linearized_test_errors(&config, &cell, &device, &progress)?;
                                 vec![(Learner::Linearized, lin), (Learner::EmpiricalNtk, emp)]
                             }
-                            _ => vec![(
-                                job,
-                                kernel_test_error(job, train, test, dim, &svm_status)?,
-                            )],
+                            _ => {
+                                vec![(job, kernel_test_error(job, train, test, dim, &svm_status)?)]
+                            }
                         })
                     })
                 })?;
@@ -570,15 +572,13 @@ fn censored(reason: &str) -> bool {
     reason.contains("never reaches") || reason.contains("only bounded")
 }
 
+/// Two labelled sample complexities at one d: `n_0.1(a) / n_0.1(b)`.
+type RatioPair<'a> = ((&'a str, &'a Complexity), (&'a str, &'a Complexity), usize);
+
 /// A check `min over the pairs of n_0.1(a) / n_0.1(b) >= threshold`. Where a learner's n_0.1
 /// is censored by the grid, its bounds (n_max, inf) or (0, n_min] still decide the check when
 /// the whole interval of the ratio lies on one side of the threshold; otherwise it is undecided.
-fn ratio_at_least(
-    name: String,
-    pairs: &[((&str, &Complexity), (&str, &Complexity), usize)],
-    threshold: f64,
-    note: String,
-) -> Check {
+fn ratio_at_least(name: String, pairs: &[RatioPair], threshold: f64, note: String) -> Check {
     let mut reasons = Vec::new();
     let (mut lo, mut hi) = (f64::INFINITY, f64::INFINITY);
     for &((a_label, a), (b_label, b), d) in pairs {
@@ -586,11 +586,23 @@ fn ratio_at_least(
             (Ok(x), Ok(y)) => (x.bounds(), y.bounds()),
             (Err(_), _) => {
                 let reason = n01_missing(a_label, d, a);
-                return Check::measured(name, Err::<f64, _>(reason), Comparison::AtLeast, threshold, note);
+                return Check::measured(
+                    name,
+                    Err::<f64, _>(reason),
+                    Comparison::AtLeast,
+                    threshold,
+                    note,
+                );
             }
             (_, Err(_)) => {
                 let reason = n01_missing(b_label, d, b);
-                return Check::measured(name, Err::<f64, _>(reason), Comparison::AtLeast, threshold, note);
+                return Check::measured(
+                    name,
+                    Err::<f64, _>(reason),
+                    Comparison::AtLeast,
+                    threshold,
+                    note,
+                );
             }
         };
         for (label, c) in [(a_label, a), (b_label, b)] {
@@ -614,7 +626,10 @@ fn ratio_at_least(
             name,
             Comparison::AtLeast,
             threshold,
-            format!("{}; the ratio lies in [{lo:.3}, {hi:.3}]; {note}", reasons.join("; ")),
+            format!(
+                "{}; the ratio lies in [{lo:.3}, {hi:.3}]; {note}",
+                reasons.join("; ")
+            ),
         )
     }
 }
@@ -722,10 +737,16 @@ fn summarize(
         let (net_note, net) = match net_curve.iter().rev().find(|(n, _)| *n <= 4 * d) {
             Some(&(n, e)) if n == 4 * d => ("SCIENCE.md: 0.000 at d = 40".to_string(), Ok(e)),
             Some(&(n, e)) => (
-                format!("the sweep stopped at n = {n} < 4d after two n with mean error <= {}: its error there; SCIENCE.md: 0.000 at d = 40", config.cut_error),
+                format!(
+                    "the sweep stopped at n = {n} < 4d after two n with mean error <= {}: its error there; SCIENCE.md: 0.000 at d = 40",
+                    config.cut_error
+                ),
                 Ok(e),
             ),
-            None => (String::new(), Err(format!("no net run at n <= 4d = {}", 4 * d))),
+            None => (
+                String::new(),
+                Err(format!("no net run at n <= 4d = {}", 4 * d)),
+            ),
         };
         report.check(Check::measured(
             format!("d = {d}, n = 4d: net test error"),
@@ -769,7 +790,10 @@ fn summarize(
             format!("n_0.1(NTK) / n_0.1(net) at d = {RATIO_DIM}"),
             &[(("the NTK", &ntk[k]), ("the net", &net[k]), RATIO_DIM)],
             RATIO_AT_LARGEST,
-            format!("SCIENCE.md: 7.1 at d = 40; ratios by d {}", by_d(&shown(&ratios))),
+            format!(
+                "SCIENCE.md: 7.1 at d = 40; ratios by d {}",
+                by_d(&shown(&ratios))
+            ),
         ));
     } else {
         report.finding(format!(
@@ -1051,12 +1075,22 @@ mod tests {
         // Censored, but decided by the grid's bound: n_0.1(a) > 200 gives a ratio > 5.
         let pair = [(("a", &missed), ("b", &reached), 20)];
         let bounded = ratio_at_least("r".into(), &pair, 4.0, String::new());
-        assert_eq!((bounded.verdict, bounded.value), (crate::report::Verdict::Pass, 5.0));
-        assert!(bounded.note.starts_with("a lower bound"), "{}", bounded.note);
+        assert_eq!(
+            (bounded.verdict, bounded.value),
+            (crate::report::Verdict::Pass, 5.0)
+        );
+        assert!(
+            bounded.note.starts_with("a lower bound"),
+            "{}",
+            bounded.note
+        );
         // ... and the other way round: n_0.1(b) > 200 gives a ratio < 0.2.
         let pair = [(("a", &reached), ("b", &missed), 20)];
         let bounded = ratio_at_least("r".into(), &pair, 0.5, String::new());
-        assert_eq!((bounded.verdict, bounded.value), (crate::report::Verdict::Fail, 0.2));
+        assert_eq!(
+            (bounded.verdict, bounded.value),
+            (crate::report::Verdict::Fail, 0.2)
+        );
         // A bound that straddles the threshold decides nothing.
         let pair = [(("a", &missed), ("b", &reached), 20)];
         let open = ratio_at_least("r".into(), &pair, 6.0, String::new());

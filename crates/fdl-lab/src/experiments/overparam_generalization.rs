@@ -12,10 +12,10 @@ use crate::report::{Check, Comparison, Report};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
-use rand::seq::SliceRandom;
 use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
 use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -446,7 +446,7 @@ impl ExperimentSpec for OverparamGeneralization {
                 .iter()
                 .map(|r| r.mean(|c| c.margin).0)
                 .collect();
-            if margins.len() < 2 || margins.iter().any(|m| !(*m > 0.0)) {
+            if margins.len() < 2 || margins.iter().any(|m| m.is_nan() || *m <= 0.0) {
                 report.finding(format!(
                     "{} (lambda = {:.0e}): the margin's trend past interpolation cannot be stated: {} width(s) interpolate, margins {margins:?}.",
                     v.label,

@@ -95,8 +95,16 @@ impl Validate for OverparamMarginConfig {
                 allowed: "at least one width >= 20 (the limit check) and two >= wide_from (the wide-net checks)",
             });
         }
-        if self.lambdas.iter().filter(|&&l| l <= LAMBDA_MONOTONE_FROM * (1.0 + 1e-12)).count() < 2
-            || !self.lambdas.iter().any(|&l| l <= ORDERED_LAMBDA * (1.0 + 1e-12))
+        if self
+            .lambdas
+            .iter()
+            .filter(|&&l| l <= LAMBDA_MONOTONE_FROM * (1.0 + 1e-12))
+            .count()
+            < 2
+            || !self
+                .lambdas
+                .iter()
+                .any(|&l| l <= ORDERED_LAMBDA * (1.0 + 1e-12))
         {
             return Err(ConfigError::OutOfRange {
                 key: "lambdas",
@@ -318,7 +326,10 @@ impl ExperimentSpec for OverparamMargin {
 
         let half = gamma.value() / 2.0;
         let mut report = Report::new(Self::NAME, Self::CLAIM);
-        report.reference("lifted l1-SVM (final LP of the column generation)", &gamma.status);
+        report.reference(
+            "lifted l1-SVM (final LP of the column generation)",
+            &gamma.status,
+        );
         report.reference("arc-cosine kernel SVM (gamma_l2)", &kernel.status);
         report.headline("gamma_l1", gamma.value());
         report.headline(
@@ -369,10 +380,7 @@ impl ExperimentSpec for OverparamMargin {
         let last = config.lambdas.len() - 1;
         let wide: Vec<&Vec<Best>> = best.iter().filter(|r| r[0].width >= LIMIT_WIDTH).collect();
         if !wide.is_empty() {
-            let ratios: Vec<f64> = wide
-                .iter()
-                .map(|r| r[last].stage.margin / half)
-                .collect();
+            let ratios: Vec<f64> = wide.iter().map(|r| r[last].stage.margin / half).collect();
             let worst = min_of("margin / (gamma_l1 / 2) of the wide nets", &ratios);
             report.check(Check::measured(
                 format!(
