@@ -288,7 +288,7 @@ fn steepest_descent_takes_user_data() {
             "--data",
             "points.csv",
             "--set",
-            "steps=20000",
+            "steps=100000",
             "--set",
             "ps=[1.0, 2.0, inf]",
             "--out",

@@ -19,7 +19,13 @@ pub(crate) struct ConicProblem {
 /// Refuses an `AlmostSolved` result whose primal or dual residual exceeds
 /// [`ALMOST_SOLVED_RESIDUAL`] (or is NaN): a reference that inaccurate is a solver failure.
 fn accept(problem: &'static str, report: &SolveStatus) -> Result<(), SolverError> {
-    let residual = report.primal_residual.max(report.dual_residual);
+    // f64::max would drop a NaN residual.
+    let (primal, dual) = (report.primal_residual, report.dual_residual);
+    let residual = if primal.is_nan() || dual.is_nan() {
+        f64::NAN
+    } else {
+        primal.max(dual)
+    };
     if report.status == "AlmostSolved" && (residual.is_nan() || residual > ALMOST_SOLVED_RESIDUAL) {
         return Err(SolverError::Failed {
             problem,
