@@ -9,7 +9,7 @@ use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
-use crate::stats::{StatError, largest_step_drop, loglog_slope};
+use crate::stats::{StatError, largest_step_drop, loglog_slope, min_of};
 use fdl_analysis::{norm_power, smoothed_normalized_margin};
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
 use fdl_models::{Homogeneous, ReluNetConfig, tensor1_from_host, tensor2_from_host};
@@ -139,10 +139,10 @@ impl Trace {
         &self.rows[start..]
     }
 
-    /// Why nothing after t_0 can be measured, if the data were never fit.
-    fn require_fit(&self) -> Result<(), StatError> {
+    /// t_0, or why nothing after it can be measured (the data were never fit).
+    fn require_fit(&self) -> Result<usize, StatError> {
         match self.fit_step {
-            Some(_) => Ok(()),
+            Some(t0) => Ok(t0),
             None => Err(StatError::NoPhase(format!(
                 "{} never fits the data (100% accuracy and L < ln 2) within {} steps",
                 self.label,
@@ -174,14 +174,7 @@ impl Trace {
     fn min_order_gap(&self) -> Result<f64, StatError> {
         self.require_fit()?;
         let gaps: Vec<f64> = self.after_fit().iter().map(|r| r.2 - r.1).collect();
-        if let Some(i) = gaps.iter().position(|g| !g.is_finite()) {
-            return Err(StatError::NotFinite {
-                what: "normalized - smoothed margin",
-                index: i,
-                value: gaps[i],
-            });
-        }
-        Ok(gaps.into_iter().fold(f64::INFINITY, f64::min))
+        min_of("normalized - smoothed margin", &gaps)
     }
 }
 
@@ -372,7 +365,7 @@ impl ExperimentSpec for HomogeneousMargin {
         for t in [&run_a, &run_b] {
             report.check(Check::measured(
                 format!("{}: t_0 (100% train accuracy and L < ln 2)", t.label),
-                t.require_fit().map(|_| t.fit_step.unwrap_or(0) as f64),
+                t.require_fit().map(|t0| t0 as f64),
                 Comparison::AtMost,
                 FIT_BY as f64,
                 "SCIENCE.md: 172 (A), 392-965 (B) in the reference simulation",

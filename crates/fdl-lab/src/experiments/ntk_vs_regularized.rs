@@ -372,11 +372,12 @@ fn kernel_test_error(
         Learner::NtkSvm => "NTK kernel SVM (QP), worst over all solves",
         _ => "NTK min-norm interpolant (Cholesky), worst over all solves",
     };
-    let mut worst = worst.lock().expect("no poisoned lock");
-    let entry = worst
+    worst
+        .lock()
+        .expect("no poisoned lock")
         .entry(name.to_string())
+        .and_modify(|w| *w = w.clone().worse(&predictor.status))
         .or_insert_with(|| predictor.status.clone());
-    *entry = entry.clone().worse(&predictor.status);
     let f = predictor.predict(&two_layer_relu_ntk(test.0, &x, dim));
     Ok(Labels::Signs(test.1.to_vec()).error_rate(&f))
 }
@@ -410,7 +411,7 @@ impl ExperimentSpec for NtkVsRegularized {
         let steps_per_run = (config.lambdas.len() * config.steps_per_stage) as u64;
         // curves[(d, method)] = [(n, per-seed errors)].
         let mut curves: Vec<Curve> = Vec::new();
-        let svm_status = Mutex::new(BTreeMap::new());
+        let kernel_statuses = Mutex::new(BTreeMap::new());
         let total: u64 = config
             .dims
             .iter()
@@ -494,7 +495,10 @@ impl ExperimentSpec for NtkVsRegularized {
                                 vec![(Learner::Linearized, lin), (Learner::EmpiricalNtk, emp)]
                             }
                             _ => {
-                                vec![(job, kernel_test_error(job, train, test, dim, &svm_status)?)]
+                                vec![(
+                                    job,
+                                    kernel_test_error(job, train, test, dim, &kernel_statuses)?,
+                                )]
                             }
                         })
                     })
@@ -536,8 +540,8 @@ impl ExperimentSpec for NtkVsRegularized {
             }
         }
         ctx.finish_progress();
-        let svm_status = svm_status.into_inner().expect("no poisoned lock");
-        summarize(&config, ctx, &curves, svm_status)
+        let kernel_statuses = kernel_statuses.into_inner().expect("no poisoned lock");
+        summarize(&config, ctx, &curves, kernel_statuses)
     }
 }
 
@@ -549,27 +553,43 @@ fn n01_value(c: &Complexity) -> Option<f64> {
     c.as_ref().ok().and_then(|c| c.value())
 }
 
-/// Why an `n_0.1` is not a number, for a check's note.
-fn n01_missing(label: &str, d: usize, c: &Complexity) -> String {
-    match c {
-        Ok(SampleComplexity::NotReached {
-            largest_n,
-            lowest_error,
-        }) => format!(
-            "{label} never reaches mean test error {TARGET_ERROR} at d = {d} (lowest {lowest_error:.3} up to n = {largest_n})"
-        ),
-        Ok(SampleComplexity::AtFirst(n)) => format!(
-            "{label} is at mean test error <= {TARGET_ERROR} already at the smallest n = {n} (d = {d}): its n_0.1 is only bounded"
-        ),
-        Ok(SampleComplexity::Reached(_)) => String::new(),
-        Err(e) => format!("{label} at d = {d}: {e}"),
+/// Why a statistic of n_0.1 values is not a number.
+#[derive(Debug, Clone, PartialEq)]
+struct Missing {
+    /// The sentence for the check's note.
+    reason: String,
+    /// Censored by the grid (the check is undecided), rather than a broken curve (it fails).
+    censored: bool,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
     }
 }
 
-/// Whether a reason for a missing n_0.1 is censoring by the grid (undecided), not a broken
-/// curve (a failure).
-fn censored(reason: &str) -> bool {
-    reason.contains("never reaches") || reason.contains("only bounded")
+/// Why an `n_0.1` is not a number (`c` is not `Reached`).
+fn n01_missing(label: &str, d: usize, c: &Complexity) -> Missing {
+    let (reason, censored) = match c {
+        Ok(SampleComplexity::NotReached {
+            largest_n,
+            lowest_error,
+        }) => (
+            format!(
+                "{label} never reaches mean test error {TARGET_ERROR} at d = {d} (lowest {lowest_error:.3} up to n = {largest_n})"
+            ),
+            true,
+        ),
+        Ok(SampleComplexity::AtFirst(n)) => (
+            format!(
+                "{label} is at mean test error <= {TARGET_ERROR} already at the smallest n = {n} (d = {d}): its n_0.1 is only bounded"
+            ),
+            true,
+        ),
+        Ok(SampleComplexity::Reached(n)) => (format!("{label} reaches it at n = {n:.1}"), false),
+        Err(e) => (format!("{label} at d = {d}: {e}"), false),
+    };
+    Missing { reason, censored }
 }
 
 /// Two labelled sample complexities at one d: `n_0.1(a) / n_0.1(b)`.
@@ -582,34 +602,27 @@ fn ratio_at_least(name: String, pairs: &[RatioPair], threshold: f64, note: Strin
     let mut reasons = Vec::new();
     let (mut lo, mut hi) = (f64::INFINITY, f64::INFINITY);
     for &((a_label, a), (b_label, b), d) in pairs {
-        let (ab, bb) = match (a, b) {
-            (Ok(x), Ok(y)) => (x.bounds(), y.bounds()),
-            (Err(_), _) => {
-                let reason = n01_missing(a_label, d, a);
-                return Check::measured(
-                    name,
-                    Err::<f64, _>(reason),
-                    Comparison::AtLeast,
-                    threshold,
-                    note,
-                );
-            }
-            (_, Err(_)) => {
-                let reason = n01_missing(b_label, d, b);
-                return Check::measured(
-                    name,
-                    Err::<f64, _>(reason),
-                    Comparison::AtLeast,
-                    threshold,
-                    note,
-                );
-            }
+        let (Ok(a_n01), Ok(b_n01)) = (a, b) else {
+            let (label, c) = if a.is_err() {
+                (a_label, a)
+            } else {
+                (b_label, b)
+            };
+            let broken = n01_missing(label, d, c);
+            return Check::measured(
+                name,
+                Err::<f64, _>(broken),
+                Comparison::AtLeast,
+                threshold,
+                note,
+            );
         };
         for (label, c) in [(a_label, a), (b_label, b)] {
             if n01_value(c).is_none() {
-                reasons.push(n01_missing(label, d, c));
+                reasons.push(n01_missing(label, d, c).reason);
             }
         }
+        let (ab, bb) = (a_n01.bounds(), b_n01.bounds());
         lo = lo.min(ab.0 / bb.1);
         hi = hi.min(ab.1 / bb.0);
     }
@@ -639,7 +652,7 @@ fn n01_ratio(
     (a_label, a): (&str, &Complexity),
     (b_label, b): (&str, &Complexity),
     d: usize,
-) -> Result<f64, String> {
+) -> Result<f64, Missing> {
     match (n01_value(a), n01_value(b)) {
         (Some(x), Some(y)) => Ok(x / y),
         (None, _) => Err(n01_missing(a_label, d, a)),
@@ -651,17 +664,17 @@ fn n01_ratio(
 /// reaches the target on the grid, a FAIL naming the cause when the curve itself is broken.
 fn n01_check(
     name: String,
-    value: Result<f64, String>,
+    value: Result<f64, Missing>,
     comparison: Comparison,
     threshold: f64,
     note: String,
 ) -> Check {
     match value {
         Ok(v) => Check::new(name, v, comparison, threshold, note),
-        Err(reason) if censored(&reason) => {
-            Check::undecided(name, comparison, threshold, format!("{reason}; {note}"))
+        Err(missing) if missing.censored => {
+            Check::undecided(name, comparison, threshold, format!("{missing}; {note}"))
         }
-        Err(reason) => Check::measured(name, Err::<f64, _>(reason), comparison, threshold, note),
+        Err(missing) => Check::measured(name, Err::<f64, _>(missing), comparison, threshold, note),
     }
 }
 
@@ -776,13 +789,13 @@ fn summarize(
         get(Learner::Ntk),
         get(Learner::Linearized),
     );
-    let ratios: Vec<Result<f64, String>> = config
+    let ratios: Vec<Result<f64, Missing>> = config
         .dims
         .iter()
         .enumerate()
         .map(|(k, &d)| n01_ratio(("the NTK", &ntk[k]), ("the net", &net[k]), d))
         .collect();
-    let shown = |v: &[Result<f64, String>]| -> Vec<Option<f64>> {
+    let shown = |v: &[Result<f64, Missing>]| -> Vec<Option<f64>> {
         v.iter().map(|r| r.as_ref().ok().copied()).collect()
     };
     if let Some(k) = config.dims.iter().position(|&d| d == RATIO_DIM) {
@@ -801,10 +814,10 @@ fn summarize(
             by_d(&shown(&ratios))
         ));
     }
-    let increasing: Result<f64, String> = ratios
+    let increasing: Result<f64, Missing> = ratios
         .iter()
         .cloned()
-        .collect::<Result<Vec<f64>, String>>()
+        .collect::<Result<Vec<f64>, Missing>>()
         .map(|r| {
             r.windows(2)
                 .map(|w| w[1] - w[0])
@@ -817,7 +830,7 @@ fn summarize(
         0.0,
         "the gap between O(d) and Omega(d^2) widens with d".into(),
     ));
-    let exponent = |label: &str, v: &[Complexity]| -> Result<f64, String> {
+    let exponent = |label: &str, v: &[Complexity]| -> Result<f64, Missing> {
         let points = config
             .dims
             .iter()
@@ -827,15 +840,18 @@ fn summarize(
                     .map(|n| (d as f64, n))
                     .ok_or_else(|| n01_missing(label, d, c))
             })
-            .collect::<Result<Vec<_>, String>>()?;
-        loglog_slope(&points).map_err(|e| e.to_string())
+            .collect::<Result<Vec<_>, Missing>>()?;
+        loglog_slope(&points).map_err(|e| Missing {
+            reason: e.to_string(),
+            censored: false,
+        })
     };
     let (e_net, e_ntk, e_lin) = (
         exponent("the net", net),
         exponent("the NTK", ntk),
         exponent("the trained linearization", lin),
     );
-    let value = |e: &Result<f64, String>| e.as_ref().ok().copied();
+    let value = |e: &Result<f64, Missing>| e.as_ref().ok().copied();
     report.headline("exponents", json!({"net": value(&e_net), "ntk": value(&e_ntk), "ntk-linearized": value(&e_lin), "ntk-svm": value(&exponent("the NTK SVM", get(Learner::NtkSvm)))}));
     report.check(n01_check(
         "exponent of n_0.1(net) against d".into(),
@@ -868,7 +884,7 @@ fn summarize(
         NTK_EXPONENT,
         "Omega(d^2), like every kernel method with the NTK (Wei et al. Thm 2.1)".into(),
     ));
-    let to_kernel: Vec<Result<f64, String>> = config
+    let to_kernel: Vec<Result<f64, Missing>> = config
         .dims
         .iter()
         .enumerate()

@@ -261,10 +261,9 @@ impl ExperimentSpec for SteepestDescent {
             let opt = optima[i].margin;
             let base_tol = tolerance(*p, ctx.data.is_some());
             let tol = base_tol * budget_factor(config.steps);
-            let gap_name = format!(
-                "{name} margin gap to the exact l_{} optimum",
-                label(*p).trim_start_matches("lp-")
-            );
+            let norm = label(*p).trim_start_matches("lp-").to_string();
+            let reference = format!("l_{norm} max margin");
+            let gap_name = format!("{name} margin gap to the exact l_{norm} optimum");
             let rate = decade_exponent(&ctx.recorder.series(name, "gap"), config.steps);
             report.check(Check::measured(
                 format!("{name} gap falls like 1/t over the last decade (exponent a of t^-a)"),
@@ -299,15 +298,9 @@ impl ExperimentSpec for SteepestDescent {
                 )
             } else {
                 Check::new(gap_name, 1.0 - own / opt, Comparison::AtMost, tol, gap_note)
-                    .against(
-                        &format!("l_{} max margin", label(*p).trim_start_matches("lp-")),
-                        &optima[i].status,
-                    )
+                    .against(&reference, &optima[i].status)
             });
-            report.reference(
-                format!("l_{} max margin", label(*p).trim_start_matches("lp-")),
-                &optima[i].status,
-            );
+            report.reference(reference, &optima[i].status);
             if finals.len() > 1 && separation[i] <= base_tol {
                 // The theory cannot rank optimizers in this norm at the demanded accuracy: another
                 // norm's exact optimum is within the tolerance of this one (e.g. the same vertex).
