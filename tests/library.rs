@@ -8,7 +8,7 @@ use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainCo
 
 #[test]
 fn shipped_experiment_files_equal_the_built_in_defaults() {
-    for exp in fdl_lab::experiments::registry() {
+    for exp in fdl_lab::Lab::with_builtins().experiments() {
         let path = format!(
             "{}/experiments/{}.toml",
             env!("CARGO_MANIFEST_DIR"),

@@ -1,8 +1,8 @@
-//! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`.
+//! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`, `check <run>`,
+//! `replot <run>`, on the experiments of a [`Lab`].
 
-use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED, LabError};
-use crate::experiments::registry;
-use crate::lab::{RunRequest, execute, read_config_file};
+use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED};
+use crate::lab::{Lab, RunOutcome, RunRequest, read_config_file};
 use crate::report::Verdict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -32,6 +32,17 @@ enum Command {
         config: PathBuf,
         #[command(flatten)]
         options: RunOptions,
+    },
+    /// Re-evaluate a run folder's checks from its summary.json (no retraining); rewrites its
+    /// report and exits as `reproduce` would.
+    Check {
+        /// The run folder, e.g. runs/homogeneous-margin/latest.
+        run: PathBuf,
+    },
+    /// Redraw a run folder's figures from its summary.json and metrics.csv.
+    Replot {
+        /// The run folder.
+        run: PathBuf,
     },
 }
 
@@ -76,21 +87,21 @@ impl RunOptions {
     }
 }
 
-fn list() {
-    for e in registry() {
+fn list(lab: &Lab) {
+    for e in lab.experiments() {
         println!("{:<22} {}", e.name(), e.claim());
     }
 }
 
-fn run(request: RunRequest) -> Result<i32, LabError> {
-    let outcome = execute(&request)?;
+/// Prints a report's table and verdict; returns the exit code the verdict gives.
+fn verdict(outcome: &RunOutcome) -> i32 {
     let report = &outcome.report;
     println!("{}: {}\n", report.experiment, report.claim);
     print!("{}", report.table());
     println!("\nrun folder: {}", outcome.folder.display());
     let (_, failed, undecided) = report.counts();
     let total = report.checks.len();
-    Ok(match report.verdict {
+    match report.verdict {
         Verdict::Pass => {
             println!("PASS: all {total} checks hold");
             EXIT_PASS
@@ -103,20 +114,44 @@ fn run(request: RunRequest) -> Result<i32, LabError> {
             println!("UNDECIDED: no check fails, but {undecided} of {total} cannot be decided");
             EXIT_UNDECIDED
         }
-    })
+    }
 }
 
-/// Parses the arguments, runs, prints, and returns the process exit code.
-pub fn main() -> i32 {
+/// Sets up `tracing` to stderr (level from `RUST_LOG`, default warn).
+pub fn init_logging() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Parses the arguments, runs the command on `lab`'s experiments, prints, and returns the
+/// process exit code.
+pub fn main(lab: &Lab) -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List => {
-            list();
+            list(lab);
             Ok(EXIT_PASS)
         }
-        Command::Reproduce { name, options } => run(options.into_request(name, None)),
-        Command::Run { config, options } => read_config_file(&config)
-            .and_then(|(name, table, dir)| run(options.into_request(name, Some((table, dir))))),
+        Command::Reproduce { name, options } => lab
+            .execute(&options.into_request(name, None))
+            .map(|o| verdict(&o)),
+        Command::Run { config, options } => {
+            read_config_file(&config).and_then(|(name, table, dir)| {
+                lab.execute(&options.into_request(name, Some((table, dir))))
+                    .map(|o| verdict(&o))
+            })
+        }
+        Command::Check { run } => lab.check(&run).map(|o| verdict(&o)),
+        Command::Replot { run } => lab.replot(&run).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+            EXIT_PASS
+        }),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

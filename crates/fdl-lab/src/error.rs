@@ -95,6 +95,14 @@ pub enum LabError {
         /// The error.
         source: std::io::Error,
     },
+    /// A run folder given to `fdl check` or `fdl replot` cannot be read back.
+    #[error("{path}: {message}")]
+    RunFolder {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Drawing a figure failed.
     #[error("figure {name}: {message}")]
     Figure {
@@ -109,9 +117,11 @@ impl LabError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            LabError::Usage(_) | LabError::Config(_) | LabError::Data(_) | LabError::Device(_) => {
-                EXIT_USAGE
-            }
+            LabError::Usage(_)
+            | LabError::Config(_)
+            | LabError::Data(_)
+            | LabError::Device(_)
+            | LabError::RunFolder { .. } => EXIT_USAGE,
             LabError::Solver(
                 SolverError::NotSeparable { .. } | SolverError::NoInterpolant { .. },
             ) => EXIT_USAGE,

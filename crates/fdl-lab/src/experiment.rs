@@ -1,12 +1,15 @@
-//! The experiment trait, its type-erased form for the registry, and the context a run gets.
+//! The experiment trait (a typed pipeline: config -> run -> summary -> checks and figures), its
+//! type-erased form for the registry, and the context a run gets.
 
 use crate::config::{from_table_naming_keys, to_table};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
-use crate::recorder::Recorder;
-use crate::report::Report;
+use crate::figures::Panel;
+use crate::recorder::{Metrics, Recorder};
+use crate::report::{Check, Report};
 use crate::run_folder::RunFolder;
 use burn::tensor::Device;
+use fdl_analysis::SolveStatus;
 use fdl_data::Dataset;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -21,8 +24,70 @@ pub trait Validate {
     fn validate(&self) -> Result<(), ConfigError>;
 }
 
-/// One experiment: a config with the defaults that reproduce the figure, and a run.
-pub trait ExperimentSpec: Sync + 'static {
+/// One experiment as a typed pipeline: `run` trains and solves the exact references and returns
+/// a [`Summary`](Experiment::Summary) (written as `summary.json`); the checks, findings and
+/// figures are pure functions of the config and the summary (plus `metrics.csv` for figures),
+/// so `fdl check` and `fdl replot` redo them from a run folder without retraining. The lab owns
+/// recording, timing, progress, figure files, the headline and the report.
+pub trait Experiment: Sync + Send + 'static {
+    /// Typed configuration; `Default` gives the defaults that reproduce the paper's figure.
+    type Config: Serialize + DeserializeOwned + Default + Validate;
+    /// What a run measured: everything the checks and figures need besides `metrics.csv`.
+    type Summary: Serialize + DeserializeOwned;
+    /// Registry name, e.g. `depth-conv`.
+    const NAME: &'static str;
+    /// One-line claim.
+    const CLAIM: &'static str;
+    /// Default float precision.
+    const DTYPE: DType = DType::F64;
+    /// Overrides for `--quick` (a reduced run that still evaluates every check it can).
+    fn quick() -> Table {
+        Table::new()
+    }
+    /// Trains and solves the exact references; records curves through `ctx.recorder`.
+    fn run(config: &Self::Config, ctx: &mut RunContext) -> Result<Self::Summary, LabError>;
+    /// The theory's checks on a summary: measured value against the science's threshold.
+    fn checks(config: &Self::Config, summary: &Self::Summary) -> Vec<Check>;
+    /// Measured behaviour worth stating that is not a check, in sentences.
+    fn findings(_config: &Self::Config, _summary: &Self::Summary) -> Vec<String> {
+        Vec::new()
+    }
+    /// The status of every exact reference the checks compare with.
+    fn references(_summary: &Self::Summary) -> Vec<(String, SolveStatus)> {
+        Vec::new()
+    }
+    /// The figures, from the summary and the recorded curves.
+    fn figures(
+        _config: &Self::Config,
+        _summary: &Self::Summary,
+        _metrics: &Metrics,
+    ) -> Vec<Figure> {
+        Vec::new()
+    }
+}
+
+/// One figure file: its name under `figures/` and its panels, drawn side by side.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name, e.g. `smoothed_margin.svg`.
+    pub file: String,
+    /// The panels.
+    pub panels: Vec<Panel>,
+}
+
+impl Figure {
+    /// A figure file from its panels.
+    pub fn new(file: impl Into<String>, panels: impl Into<Vec<Panel>>) -> Self {
+        Self {
+            file: file.into(),
+            panels: panels.into(),
+        }
+    }
+}
+
+/// The older form of an experiment, whose `run` writes its own figures and returns the report;
+/// the experiments not yet moved to [`Experiment`] use it (no `fdl check`/`replot` for them).
+pub(crate) trait ExperimentSpec: Sync + Send + 'static {
     /// Typed configuration; `Default` gives the defaults that reproduce the paper's figure.
     type Config: Serialize + DeserializeOwned + Default + Validate;
     /// Registry name, e.g. `depth-conv`.
@@ -118,8 +183,18 @@ impl RunContext {
     }
 }
 
+/// What a run hands the lab: its report and, for a pipeline, the summary and figures.
+pub struct Ran {
+    /// The report (checks, references, headline, findings).
+    pub report: Report,
+    /// `summary.json`'s text (pipeline experiments).
+    pub summary: Option<String>,
+    /// Figures to draw into `figures/`.
+    pub figures: Vec<Figure>,
+}
+
 /// Object-safe view of an experiment, for the registry.
-pub trait Experiment: Sync {
+pub trait DynExperiment: Sync + Send {
     /// Registry name.
     fn name(&self) -> &'static str;
     /// One-line claim.
@@ -133,34 +208,138 @@ pub trait Experiment: Sync {
     /// Deserializes and range-checks a resolved table.
     fn validate(&self, table: &Table) -> Result<(), ConfigError>;
     /// Runs with a resolved table.
-    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Report, LabError>;
+    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError>;
+    /// The report from a resolved table and `summary.json`'s text (`fdl check`).
+    fn assess(&self, table: Table, summary: &str) -> Result<Report, LabError>;
+    /// The figures from a resolved table, `summary.json`'s text and the metrics (`fdl replot`).
+    fn figures(
+        &self,
+        table: Table,
+        summary: &str,
+        metrics: &Metrics,
+    ) -> Result<Vec<Figure>, LabError>;
 }
 
-/// Adapts an [`ExperimentSpec`] to the object-safe [`Experiment`].
-pub struct Registered<E>(pub std::marker::PhantomData<E>);
+/// The registry metadata of `E`, the same for both experiment traits.
+macro_rules! described {
+    () => {
+        fn name(&self) -> &'static str {
+            E::NAME
+        }
+        fn claim(&self) -> &'static str {
+            E::CLAIM
+        }
+        fn dtype(&self) -> DType {
+            E::DTYPE
+        }
+        fn defaults(&self) -> Table {
+            to_table(&E::Config::default())
+        }
+        fn quick(&self) -> Table {
+            E::quick()
+        }
+        fn validate(&self, table: &Table) -> Result<(), ConfigError> {
+            from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
+        }
+    };
+}
 
-impl<E: ExperimentSpec> Experiment for Registered<E> {
-    fn name(&self) -> &'static str {
-        E::NAME
-    }
-    fn claim(&self) -> &'static str {
-        E::CLAIM
-    }
-    fn dtype(&self) -> DType {
-        E::DTYPE
-    }
-    fn defaults(&self) -> Table {
-        to_table(&E::Config::default())
-    }
-    fn quick(&self) -> Table {
-        E::quick()
-    }
-    fn validate(&self, table: &Table) -> Result<(), ConfigError> {
-        from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
-    }
-    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Report, LabError> {
+/// Adapts an [`Experiment`] to the object-safe [`DynExperiment`].
+pub(crate) struct Pipeline<E>(pub std::marker::PhantomData<E>);
+
+impl<E: Experiment> Pipeline<E> {
+    fn config(&self, table: Table) -> Result<E::Config, LabError> {
         let config: E::Config = from_table_naming_keys(table, &self.defaults())?;
         config.validate()?;
-        E::run(config, ctx)
+        Ok(config)
+    }
+
+    fn summary(text: &str) -> Result<E::Summary, LabError> {
+        serde_json::from_str(text).map_err(|e| LabError::RunFolder {
+            path: "summary.json".into(),
+            message: format!("does not read as a {} summary: {e}", E::NAME),
+        })
+    }
+
+    /// The report of a summary: checks, references, findings, and the summary as headline.
+    fn report(config: &E::Config, summary: &E::Summary) -> Report {
+        let mut report = Report::new(E::NAME, E::CLAIM);
+        for check in E::checks(config, summary) {
+            report.check(check);
+        }
+        for (name, status) in E::references(summary) {
+            report.reference(name, &status);
+        }
+        for finding in E::findings(config, summary) {
+            report.finding(finding);
+        }
+        match serde_json::to_value(summary) {
+            Ok(serde_json::Value::Object(map)) => report.headline = map,
+            Ok(other) => report.headline("summary", other),
+            Err(e) => report.headline("summary", format!("not serializable: {e}")),
+        }
+        report
+    }
+}
+
+impl<E: Experiment> DynExperiment for Pipeline<E> {
+    described!();
+    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError> {
+        let config = self.config(table)?;
+        let summary = E::run(&config, ctx)?;
+        ctx.finish_progress();
+        let text = serde_json::to_string_pretty(&summary).map_err(|e| LabError::RunFolder {
+            path: "summary.json".into(),
+            message: format!("the summary does not serialize: {e}"),
+        })?;
+        Ok(Ran {
+            report: Self::report(&config, &summary),
+            figures: E::figures(&config, &summary, ctx.recorder.metrics()),
+            summary: Some(text),
+        })
+    }
+    fn assess(&self, table: Table, summary: &str) -> Result<Report, LabError> {
+        let config = self.config(table)?;
+        Ok(Self::report(&config, &Self::summary(summary)?))
+    }
+    fn figures(
+        &self,
+        table: Table,
+        summary: &str,
+        metrics: &Metrics,
+    ) -> Result<Vec<Figure>, LabError> {
+        let config = self.config(table)?;
+        Ok(E::figures(&config, &Self::summary(summary)?, metrics))
+    }
+}
+
+/// Adapts an [`ExperimentSpec`] to the object-safe [`DynExperiment`].
+pub(crate) struct Registered<E>(pub std::marker::PhantomData<E>);
+
+impl<E: ExperimentSpec> Registered<E> {
+    fn no_summary() -> LabError {
+        LabError::Usage(format!(
+            "{} is not yet a pipeline experiment: its run folders have no summary.json to check or replot",
+            E::NAME
+        ))
+    }
+}
+
+impl<E: ExperimentSpec> DynExperiment for Registered<E> {
+    described!();
+    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError> {
+        let config: E::Config = from_table_naming_keys(table, &self.defaults())?;
+        config.validate()?;
+        Ok(Ran {
+            report: E::run(config, ctx)?,
+            summary: None,
+            figures: Vec::new(),
+        })
+    }
+    fn assess(&self, _: Table, _: &str) -> Result<Report, LabError> {
+        Err(Self::no_summary())
+    }
+    fn figures(&self, _: Table, _: &str, _: &Metrics) -> Result<Vec<Figure>, LabError> {
+        Err(Self::no_summary())
     }
 }

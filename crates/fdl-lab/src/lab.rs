@@ -1,13 +1,16 @@
-//! One run from request to committed run folder: resolve the config, load data, set up the
-//! device, run the experiment, write config, manifest and report, rename the folder into place.
+//! The lab: an open registry of experiments and what it does with them. One run goes from
+//! request to committed run folder (resolve the config, load data, set up the device, run, write
+//! config, summary, metrics, figures, manifest and report, rename the folder into place);
+//! `check` and `replot` redo the report and the figures of a run folder from its summary.
 
 use crate::config::{Layers, from_table, parse_set};
 use crate::device::{DType, DeviceKind, init_device};
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, RunContext};
-use crate::experiments::{find, registry};
+use crate::experiment::{DynExperiment, Experiment, Figure, Pipeline, RunContext};
+use crate::figures::save_svg;
+use crate::recorder::Metrics;
 use crate::report::{Check, Comparison, Report};
-use crate::run_folder::RunFolder;
+use crate::run_folder::{RunFolder, write_atomically};
 use serde::Deserialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -60,17 +63,6 @@ pub struct RunOutcome {
     pub folder: PathBuf,
 }
 
-/// Looks up an experiment, or lists the known ones.
-pub fn experiment(name: &str) -> Result<&'static dyn Experiment, LabError> {
-    find(name).ok_or_else(|| {
-        let known: Vec<&str> = registry().iter().map(|e| e.name()).collect();
-        LabError::Usage(format!(
-            "unknown experiment '{name}'; known experiments: {}",
-            known.join(", ")
-        ))
-    })
-}
-
 /// Reads a config file: a TOML table with an `experiment` key.
 pub fn read_config_file(path: &Path) -> Result<(String, Table, PathBuf), LabError> {
     let fail = |message: String| ConfigError::File {
@@ -95,7 +87,7 @@ pub fn read_config_file(path: &Path) -> Result<(String, Table, PathBuf), LabErro
 }
 
 /// Builds the resolved table: defaults, file, quick, flags, then `--set`.
-fn resolve(exp: &dyn Experiment, req: &RunRequest) -> Result<Table, LabError> {
+fn resolve(exp: &dyn DynExperiment, req: &RunRequest) -> Result<Table, LabError> {
     let mut table = Table::new();
     table.insert("seed".into(), Value::Integer(0));
     table.insert(
@@ -154,27 +146,194 @@ fn split(mut table: Table) -> Result<(CommonConfig, Table), LabError> {
     Ok((from_table(common)?, table))
 }
 
-/// Runs an experiment end to end. Nothing is left on disk unless the run completes.
-pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
-    let exp = experiment(&req.experiment)?;
-    let resolved = resolve(exp, req)?;
-    let (common, exp_table) = split(resolved.clone())?;
-    exp.validate(&exp_table)?;
-    let data = common.data.as_deref().map(fdl_data::read_csv).transpose()?;
-    let device = init_device(common.device, common.dtype)?;
-    let target = req
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(exp.name()));
-    let folder = RunFolder::create(&target)?;
-    tracing::info!(target: "fdl", experiment = exp.name(), folder = %folder.staging().display(), "run started");
+/// The experiments a program knows, in `fdl list` order, and the commands on them.
+#[derive(Default)]
+pub struct Lab {
+    experiments: Vec<Box<dyn DynExperiment>>,
+}
 
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let mut ctx = RunContext::new(device, common.dtype, common.seed, data, folder)?;
-    let mut report = exp.run(exp_table, &mut ctx)?;
+impl Lab {
+    /// A lab with no experiment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A lab with fdl's experiments, in catalogue order.
+    pub fn with_builtins() -> Self {
+        Self {
+            experiments: crate::experiments::builtins(),
+        }
+    }
+
+    /// Adds an experiment. Panics if one of that name is already registered (a programming
+    /// error the first run shows).
+    pub fn register<E: Experiment>(self) -> Self {
+        self.register_dyn(Box::new(Pipeline::<E>(std::marker::PhantomData)))
+    }
+
+    /// Adds a type-erased experiment.
+    pub fn register_dyn(mut self, experiment: Box<dyn DynExperiment>) -> Self {
+        let name = experiment.name();
+        assert!(
+            self.find(name).is_err(),
+            "an experiment named {name} is already registered"
+        );
+        self.experiments.push(experiment);
+        self
+    }
+
+    /// The registered experiments, in order.
+    pub fn experiments(&self) -> impl Iterator<Item = &dyn DynExperiment> {
+        self.experiments.iter().map(|e| e.as_ref())
+    }
+
+    /// Looks an experiment up by name; the error lists the known ones.
+    pub fn find(&self, name: &str) -> Result<&dyn DynExperiment, LabError> {
+        self.experiments()
+            .find(|e| e.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.experiments().map(|e| e.name()).collect();
+                LabError::Usage(format!(
+                    "unknown experiment '{name}'; known experiments: {}",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// The whole `fdl` command line on this lab's experiments; never returns.
+    pub fn main(self) -> ! {
+        crate::cli::init_logging();
+        std::process::exit(crate::cli::main(&self))
+    }
+
+    /// Runs an experiment end to end. Nothing is left on disk unless the run completes.
+    pub fn execute(&self, req: &RunRequest) -> Result<RunOutcome, LabError> {
+        let exp = self.find(&req.experiment)?;
+        let resolved = resolve(exp, req)?;
+        let (common, exp_table) = split(resolved.clone())?;
+        exp.validate(&exp_table)?;
+        let data = common.data.as_deref().map(fdl_data::read_csv).transpose()?;
+        let device = init_device(common.device, common.dtype)?;
+        let target = match &req.out {
+            Some(out) => out.clone(),
+            None => timestamped_folder(&PathBuf::from("runs").join(exp.name()))?,
+        };
+        let folder = RunFolder::create(&target)?;
+        tracing::info!(target: "fdl", experiment = exp.name(), folder = %folder.staging().display(), "run started");
+
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let mut ctx = RunContext::new(device, common.dtype, common.seed, data, folder)?;
+        let ran = exp.run(exp_table, &mut ctx)?;
+        let mut report = ran.report;
+        ctx.recorder.flush()?;
+        if let Some(summary) = &ran.summary {
+            ctx.folder.write("summary.json", summary)?;
+        }
+        if !ran.figures.is_empty() {
+            report.figures = draw(ctx.folder.staging(), &ran.figures)?;
+        }
+        require_a_check(&mut report);
+
+        let mut saved = Table::new();
+        saved.insert("experiment".into(), Value::String(exp.name().into()));
+        saved.extend(resolved);
+        if common.data.is_some() {
+            // The run folder's own copy, so `fdl run <folder>/config.toml` reruns on the same data.
+            saved.insert("data".into(), Value::String("dataset.csv".into()));
+        }
+        let config_text = toml::to_string(&saved).expect("a table serializes");
+        ctx.folder.write("config.toml", config_text)?;
+        let manifest = json!({
+            "fdl_version": env!("CARGO_PKG_VERSION"),
+            "git_commit": option_env!("FDL_GIT_COMMIT").filter(|c| !c.is_empty()),
+            "git_dirty": option_env!("FDL_GIT_DIRTY").and_then(|d| d.parse::<bool>().ok()),
+            "command_line": std::env::args().collect::<Vec<_>>(),
+            "experiment": exp.name(),
+            "device": common.device.name(),
+            "dtype": common.dtype.name(),
+            "seed": common.seed,
+            "data": common.data.as_ref().map_or_else(|| "generated from seed".to_string(), |p| p.display().to_string()),
+            "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "started": humantime::format_rfc3339_seconds(started).to_string(),
+            "finished": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            "wall_seconds": clock.elapsed().as_secs_f64(),
+            "timings_seconds": ctx.timings.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        });
+        ctx.folder.write(
+            "manifest.json",
+            serde_json::to_string_pretty(&manifest).expect("json"),
+        )?;
+        write_report(ctx.folder.staging(), &report)?;
+        let folder = ctx.folder.commit()?;
+        if req.out.is_none() {
+            link_latest(&folder);
+        }
+        Ok(RunOutcome { report, folder })
+    }
+
+    /// Re-evaluates the checks of a run folder from its `config.toml` and `summary.json`, without
+    /// retraining, and rewrites its report (figures as they are).
+    pub fn check(&self, dir: &Path) -> Result<RunOutcome, LabError> {
+        let (exp, table, summary) = self.open_run(dir)?;
+        let mut report = exp.assess(table, &summary).map_err(|e| in_folder(e, dir))?;
+        report.figures = previous_figures(dir);
+        require_a_check(&mut report);
+        write_report(dir, &report)?;
+        Ok(RunOutcome {
+            report,
+            folder: dir.to_path_buf(),
+        })
+    }
+
+    /// Redraws the figures of a run folder from its `summary.json` and `metrics.csv`; returns
+    /// their paths.
+    pub fn replot(&self, dir: &Path) -> Result<Vec<PathBuf>, LabError> {
+        let (exp, table, summary) = self.open_run(dir)?;
+        let metrics = Metrics::read(&dir.join("metrics.csv"))?;
+        let figures = exp
+            .figures(table, &summary, &metrics)
+            .map_err(|e| in_folder(e, dir))?;
+        let names = draw(dir, &figures)?;
+        Ok(names.iter().map(|n| dir.join(n)).collect())
+    }
+
+    /// A run folder's experiment, resolved experiment table and summary text.
+    fn open_run(&self, dir: &Path) -> Result<(&dyn DynExperiment, Table, String), LabError> {
+        let (name, table, config_dir) = read_config_file(&dir.join("config.toml"))?;
+        let exp = self.find(&name)?;
+        let request = RunRequest {
+            experiment: name,
+            file: Some((table, config_dir)),
+            ..Default::default()
+        };
+        let (_, exp_table) = split(resolve(exp, &request)?)?;
+        let path = dir.join("summary.json");
+        let summary = std::fs::read_to_string(&path).map_err(|e| LabError::RunFolder {
+            path: path.display().to_string(),
+            message: format!(
+                "{e} (a run folder written before summary.json existed, or by an experiment without one, has none)"
+            ),
+        })?;
+        exp.validate(&exp_table)?;
+        Ok((exp, exp_table, summary))
+    }
+}
+
+/// Names the run folder in an error about one of its files.
+fn in_folder(e: LabError, dir: &Path) -> LabError {
+    match e {
+        LabError::RunFolder { path, message } => LabError::RunFolder {
+            path: dir.join(path).display().to_string(),
+            message,
+        },
+        e => e,
+    }
+}
+
+/// A verdict needs something measured: a configuration that leaves no check is no pass.
+fn require_a_check(report: &mut Report) {
     if report.checks.is_empty() {
-        // A verdict needs something measured: a configuration that leaves no check is no pass.
         report.check(Check::undecided(
             "checks evaluated",
             Comparison::AtLeast,
@@ -182,40 +341,79 @@ pub fn execute(req: &RunRequest) -> Result<RunOutcome, LabError> {
             "this configuration leaves no check to evaluate",
         ));
     }
-    ctx.recorder.flush()?;
+}
 
-    let mut saved = Table::new();
-    saved.insert("experiment".into(), Value::String(exp.name().into()));
-    saved.extend(resolved);
-    if common.data.is_some() {
-        // The run folder's own copy, so `fdl run <folder>/config.toml` reruns on the same data.
-        saved.insert("data".into(), Value::String("dataset.csv".into()));
+/// Writes `report.json` and `report.md` into `dir`, each under a temporary name first.
+fn write_report(dir: &Path, report: &Report) -> Result<(), LabError> {
+    let json = serde_json::to_string_pretty(report).expect("a report serializes");
+    write_atomically(&dir.join("report.json"), json.as_bytes())?;
+    write_atomically(&dir.join("report.md"), report.markdown().as_bytes())
+}
+
+/// Draws each figure into `dir/figures/`; returns the paths relative to `dir`.
+fn draw(dir: &Path, figures: &[Figure]) -> Result<Vec<String>, LabError> {
+    let folder = dir.join("figures");
+    std::fs::create_dir_all(&folder).map_err(|e| LabError::io(&folder, e))?;
+    figures
+        .iter()
+        .map(|f| {
+            let relative = format!("figures/{}", f.file);
+            let tmp = dir.join(format!("figures/.{}.tmp", f.file));
+            save_svg(&tmp, &f.panels)?;
+            let path = dir.join(&relative);
+            std::fs::rename(&tmp, &path).map_err(|e| LabError::io(&path, e))?;
+            Ok(relative)
+        })
+        .collect()
+}
+
+/// The figure list of an existing report.json (empty if it cannot be read).
+fn previous_figures(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| serde_json::from_value(v["figures"].clone()).ok())
+        .unwrap_or_default()
+}
+
+/// `root/<UTC date-time>` (with `-2`, `-3`, ... if that exists), so a default run never
+/// replaces an earlier one.
+fn timestamped_folder(root: &Path) -> Result<PathBuf, LabError> {
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter_map(|c| match c {
+            '-' | ':' => None,
+            'T' => Some('-'),
+            'Z' => None,
+            c => Some(c),
+        })
+        .collect();
+    let mut target = root.join(&stamp);
+    let mut k = 2;
+    while target.exists() {
+        target = root.join(format!("{stamp}-{k}"));
+        k += 1;
     }
-    let config_text = toml::to_string(&saved).expect("a table serializes");
-    ctx.folder.write("config.toml", config_text)?;
-    let manifest = json!({
-        "fdl_version": env!("CARGO_PKG_VERSION"),
-        "git_commit": option_env!("FDL_GIT_COMMIT").filter(|c| !c.is_empty()),
-        "experiment": exp.name(),
-        "device": common.device.name(),
-        "dtype": common.dtype.name(),
-        "seed": common.seed,
-        "data": common.data.as_ref().map_or_else(|| "generated from seed".to_string(), |p| p.display().to_string()),
-        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        "started": humantime::format_rfc3339_seconds(started).to_string(),
-        "finished": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        "wall_seconds": clock.elapsed().as_secs_f64(),
-        "timings_seconds": ctx.timings.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-    });
-    ctx.folder.write(
-        "manifest.json",
-        serde_json::to_string_pretty(&manifest).expect("json"),
-    )?;
-    ctx.folder.write(
-        "report.json",
-        serde_json::to_string_pretty(&report).expect("json"),
-    )?;
-    ctx.folder.write("report.md", report.markdown())?;
-    let folder = ctx.folder.commit()?;
-    Ok(RunOutcome { report, folder })
+    Ok(target)
+}
+
+/// Points `<folder's parent>/latest` at the folder just written (best effort: a file system
+/// without symbolic links keeps the runs, only without the link).
+fn link_latest(folder: &Path) {
+    #[cfg(unix)]
+    {
+        let (Some(parent), Some(name)) = (folder.parent(), folder.file_name()) else {
+            return;
+        };
+        let tmp = parent.join(".latest.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let linked = std::os::unix::fs::symlink(name, &tmp)
+            .and_then(|()| std::fs::rename(&tmp, parent.join("latest")));
+        if let Err(e) = linked {
+            tracing::warn!(target: "fdl", "could not link {}/latest: {e}", parent.display());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
 }

@@ -17,6 +17,13 @@ pub mod figures;
 pub mod lab;
 pub mod recorder;
 pub mod report;
+pub mod require;
 pub mod run_folder;
 pub mod stats;
 pub mod sweep;
+pub mod tracking;
+
+pub use experiment::{DynExperiment, Experiment, Figure, RunContext, Validate};
+pub use lab::{Lab, RunOutcome, RunRequest};
+pub use recorder::Metrics;
+pub use report::{Check, Comparison, Report, Verdict};

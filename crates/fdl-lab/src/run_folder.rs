@@ -74,6 +74,17 @@ impl RunFolder {
     }
 }
 
+/// Writes `path` under a temporary name beside it and renames it into place, so a reader sees
+/// the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), LabError> {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, contents).map_err(|e| LabError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
+}
+
 impl Drop for RunFolder {
     fn drop(&mut self) {
         if !self.committed {

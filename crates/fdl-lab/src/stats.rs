@@ -5,6 +5,37 @@
 
 pub use fdl_analysis::{FitError, loglog_slope};
 
+/// A statistic as measured, or why it could not be: what a summary stores, so that
+/// `fdl check` re-decides a check from the same value or the same reason.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Measured {
+    /// The value (finite).
+    Value(f64),
+    /// Why there is none.
+    Missing(String),
+}
+
+impl Measured {
+    /// The value, or why there is none (for [`Check::measured`](crate::report::Check::measured)).
+    pub fn result(&self) -> Result<f64, String> {
+        match self {
+            Measured::Value(v) => Ok(*v),
+            Measured::Missing(why) => Err(why.clone()),
+        }
+    }
+}
+
+impl<E: std::fmt::Display> From<Result<f64, E>> for Measured {
+    fn from(result: Result<f64, E>) -> Self {
+        match result {
+            Ok(v) if v.is_finite() => Measured::Value(v),
+            Ok(v) => Measured::Missing(format!("not measured ({v})")),
+            Err(e) => Measured::Missing(e.to_string()),
+        }
+    }
+}
+
 /// Why a statistic could not be measured.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StatError {

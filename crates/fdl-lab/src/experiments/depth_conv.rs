@@ -2,26 +2,20 @@
 //! (Gunasekar, Lee, Soudry, Srebro, NeurIPS 2018, arXiv:1806.00468), while the same depths in a
 //! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
 
-use super::implicit_bias::{
-    LinearData, LinearTraining, Trained, Yardstick, linear_data, train_linear,
-};
-use super::require::{require_at_least, require_depths, require_positive};
-use crate::device::DType;
+use super::implicit_bias::{LinearTraining, Yardstick, linear_data, train_linear};
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::recorder::predictors_csv;
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::{Metrics, predictors_csv};
+use crate::report::{Check, Comparison};
+use crate::require::{require_at_least, require_depths, require_positive};
 use fdl_analysis::{
-    MaxMargin, SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin,
-    fourier_l1_nearest_optimum, fourier_summary, l2_max_margin, normalized_margin_fourier,
-    normalized_margin_l2,
+    SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
+    fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
 };
 use fdl_data::{gaussian_random_labels, rng_from_seed};
-use fdl_models::{DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig};
-use fdl_optim::TrainConfig;
+use fdl_models::{DeepLinearConfig, LinearConvConfig};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of depth-conv; the defaults reproduce the lecture's figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,15 +62,55 @@ impl Validate for DepthConvConfig {
 /// The depth-conv experiment.
 pub struct DepthConv;
 
-/// Everything a depth-conv run produced: trained variants and exact references.
-struct Results {
-    setup: LinearData,
-    conv: Vec<Trained<LinearConv>>,
-    fc: Vec<Trained<DeepLinear>>,
-    svm: MaxMargin,
-    socp: MaxMargin,
-    /// The Fourier-l1 optimum nearest to the trained conv-L2 predictor.
-    nearest_optimum: Option<(Vec<f64>, SolveStatus)>,
+/// What a run measured: the exact references and every trained predictor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepthConvSummary {
+    /// Training points.
+    pub n: usize,
+    /// Input dimension D.
+    pub dim: usize,
+    /// The l2 SVM: predictor, margin, solve.
+    pub l2_svm: Reference,
+    /// The Fourier-l1 max margin (SOCP).
+    pub fourier_l1: Reference,
+    /// The Fourier-l1 optimum nearest to the trained conv-L2 predictor (if L = 2 was trained).
+    pub nearest_fourier_l1: Option<Reference>,
+    /// Conv nets, in the order of `depths`.
+    pub conv: Vec<Variant>,
+    /// Fully connected nets, in the order of `fc_depths`.
+    pub fc: Vec<Variant>,
+}
+
+/// An exact reference solution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Its predictor.
+    pub beta: Vec<f64>,
+    /// Its margin in its own geometry (NaN-free; 0 where not defined).
+    pub margin: f64,
+    /// The solve.
+    pub status: SolveStatus,
+}
+
+/// One trained net.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Depth L.
+    pub depth: usize,
+    /// The effective linear predictor at the end.
+    pub beta: Vec<f64>,
+    /// `||F beta||_1 / ||F beta||_2`.
+    pub fourier_l1_over_l2: f64,
+    /// Normalized margin in the Fourier-l1 geometry, `min_n z_n.beta / ||F beta||_1`.
+    pub margin_fourier_l1: f64,
+    /// KKT residual, support and active constraints of the l_{2/L} bridge (conv nets).
+    pub kkt: Option<(f64, usize, usize)>,
+}
+
+impl Variant {
+    fn label(&self, prefix: &str) -> String {
+        format!("{prefix}-L{}", self.depth)
+    }
 }
 
 /// Thresholds from SCIENCE.md (depth-conv, Checks).
@@ -88,33 +122,32 @@ const KKT_MAX: f64 = 1e-2;
 /// tolerance is 1e-8).
 const OPTIMAL_SET_TOL: f64 = 1e-6;
 
-impl ExperimentSpec for DepthConv {
+impl Experiment for DepthConv {
     type Config = DepthConvConfig;
+    type Summary = DepthConvSummary;
     const NAME: &'static str = "depth-conv";
     const CLAIM: &'static str = "Depth in a linear convolutional net sparsifies the Fourier spectrum of the \
         learned predictor (L = 1: l2 SVM, L = 2: Fourier-l1 max margin, L >= 3: stationary points of the \
         l_{2/L} bridge), while fully connected depths all give the l2 SVM.";
-    const DTYPE: DType = DType::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 5000 }
     }
 
-    fn run(config: DepthConvConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+    fn run(config: &DepthConvConfig, ctx: &mut RunContext) -> Result<DepthConvSummary, LabError> {
         let setup = linear_data(ctx, |rng| {
             gaussian_random_labels(config.training.n, config.training.dim, rng)
         })?;
-        let d = setup.dim();
-        let svm = l2_max_margin(&setup.z, d)?;
-        let socp = fourier_l1_max_margin(&setup.z, d)?;
+        let (z, d) = (&setup.z, setup.dim());
+        let svm = l2_max_margin(z, d)?;
+        let socp = fourier_l1_max_margin(z, d)?;
         tracing::debug!(target: "fdl", svm_margin = svm.margin, fourier_l1_margin = socp.margin, "references solved");
         let train = config.training.train_config();
         ctx.set_total_steps(
             (config.training.steps * (config.depths.len() + config.fc_depths.len())) as u64,
         );
-
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
-        let mut conv = Vec::new();
+        let (mut conv, mut fc, mut rows, mut nearest) = (Vec::new(), Vec::new(), Vec::new(), None);
         for &depth in &config.depths {
             let model = LinearConvConfig {
                 input_dim: d,
@@ -128,22 +161,36 @@ impl ExperimentSpec for DepthConv {
                 _ => None,
             };
             let p = 2.0 / depth as f64;
-            let own = |b: &[f64]| normalized_margin_fourier(&setup.z, b, p);
+            let own = |b: &[f64]| normalized_margin_fourier(z, b, p);
             let yard = Yardstick {
                 reference,
                 own_margin: &own,
             };
-            conv.push(train_linear(
-                ctx,
-                &format!("conv-L{depth}"),
-                model,
-                &setup,
-                &train,
-                &yard,
-                &|_| Vec::new(),
-            )?);
+            let label = format!("conv-L{depth}");
+            let t = train_linear(ctx, &label, model, &setup, &train, &yard, &|_| Vec::new())?;
+            if depth == 2 {
+                let near = fourier_l1_nearest_optimum(z, &t.beta, socp.norm, OPTIMAL_SET_TOL)?;
+                for (step, b) in &t.history {
+                    ctx.recorder
+                        .record(&label, *step, "cos_optimum", cosine(b, &near.0))?;
+                }
+                nearest = Some(Reference {
+                    margin: normalized_margin_fourier(z, &near.0, 1.0),
+                    beta: near.0,
+                    status: near.1,
+                });
+            }
+            let th = (config.support_threshold, config.active_tolerance);
+            let kkt = bridge_kkt_residual(z, &t.beta, p, th.0, th.1)?;
+            conv.push(Variant {
+                depth,
+                fourier_l1_over_l2: fourier_summary(&t.beta, th.0).l1_over_l2,
+                margin_fourier_l1: normalized_margin_fourier(z, &t.beta, 1.0),
+                kkt: Some((kkt.residual, kkt.support, kkt.active)),
+                beta: t.beta.clone(),
+            });
+            rows.push((label, t.beta));
         }
-        let mut fc = Vec::new();
         for &depth in &config.fc_depths {
             let model = DeepLinearConfig {
                 input_dim: d,
@@ -152,201 +199,115 @@ impl ExperimentSpec for DepthConv {
                 init_std: config.training.init_std,
             }
             .init(&mut rng, &ctx.device);
-            let own = |b: &[f64]| normalized_margin_l2(&setup.z, b);
+            let own = |b: &[f64]| normalized_margin_l2(z, b);
             let yard = Yardstick {
                 reference: Some(&svm.beta),
                 own_margin: &own,
             };
-            fc.push(train_linear(
-                ctx,
-                &format!("fc-L{depth}"),
-                model,
-                &setup,
-                &train,
-                &yard,
-                &|_| Vec::new(),
-            )?);
+            let label = format!("fc-L{depth}");
+            let t = train_linear(ctx, &label, model, &setup, &train, &yard, &|_| Vec::new())?;
+            fc.push(Variant {
+                depth,
+                fourier_l1_over_l2: fourier_summary(&t.beta, config.support_threshold).l1_over_l2,
+                margin_fourier_l1: normalized_margin_fourier(z, &t.beta, 1.0),
+                kkt: None,
+                beta: t.beta.clone(),
+            });
+            rows.push((label, t.beta));
         }
-        ctx.finish_progress();
-
-        let nearest_optimum = match conv.iter().find(|t| t.label == "conv-L2") {
-            Some(t) => {
-                let near =
-                    fourier_l1_nearest_optimum(&setup.z, &t.beta, socp.norm, OPTIMAL_SET_TOL)?;
-                for (step, b) in &t.history {
-                    ctx.recorder
-                        .record(&t.label, *step, "cos_optimum", cosine(b, &near.0))?;
-                }
-                Some(near)
-            }
-            None => None,
+        rows.push(("ref-l2-svm".into(), svm.beta.clone()));
+        rows.push(("ref-fourier-l1".into(), socp.beta.clone()));
+        ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
+        let reference = |m: fdl_analysis::MaxMargin| Reference {
+            beta: m.beta,
+            margin: m.margin,
+            status: m.status,
         };
-        let results = Results {
-            setup,
+        Ok(DepthConvSummary {
+            n: setup.data.len(),
+            dim: d,
+            l2_svm: reference(svm),
+            fourier_l1: reference(socp),
+            nearest_fourier_l1: nearest,
             conv,
             fc,
-            svm,
-            socp,
-            nearest_optimum,
-        };
-        write_predictors(ctx, &results)?;
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        checks(&mut report, &config, &results)?;
-        report.figures = figures(ctx, &results, &config, &train)?;
-        Ok(report)
+        })
     }
-}
 
-fn write_predictors(ctx: &RunContext, r: &Results) -> Result<(), LabError> {
-    let Results {
-        conv,
-        fc,
-        svm,
-        socp,
-        ..
-    } = r;
-    let mut rows: Vec<(String, Vec<f64>)> = conv
-        .iter()
-        .map(|t| (t.label.clone(), t.beta.clone()))
-        .collect();
-    rows.extend(fc.iter().map(|t| (t.label.clone(), t.beta.clone())));
-    rows.push(("ref-l2-svm".into(), svm.beta.clone()));
-    rows.push(("ref-fourier-l1".into(), socp.beta.clone()));
-    ctx.folder.write("predictors.csv", predictors_csv(&rows))
-}
-
-fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<(), LabError> {
-    let Results {
-        setup,
-        conv,
-        fc,
-        svm,
-        socp,
-        nearest_optimum,
-    } = r;
-    let z = &setup.z;
-    report.reference("l2 SVM (QP)", &svm.status);
-    report.reference("Fourier-l1 max margin (SOCP)", &socp.status);
-    report.headline("l2_svm_margin", svm.margin);
-    report.headline("fourier_l1_optimum_margin", socp.margin);
-    report.headline(
-        "l2_svm_fourier_l1_over_l2",
-        fourier_summary(&svm.beta, config.support_threshold).l1_over_l2,
-    );
-    report.headline(
-        "fourier_l1_solution_l1_over_l2",
-        fourier_summary(&socp.beta, config.support_threshold).l1_over_l2,
-    );
-    report.headline("n", setup.data.len());
-    report.headline("dim", setup.dim());
-
-    let mut ratios = Vec::new();
-    for t in conv {
-        let depth: usize = t
-            .label
-            .trim_start_matches("conv-L")
-            .parse()
-            .expect("label has a depth");
-        let p = 2.0 / depth as f64;
-        let summary = fourier_summary(&t.beta, config.support_threshold);
-        let kkt = bridge_kkt_residual(
-            z,
-            &t.beta,
-            p,
-            config.support_threshold,
-            config.active_tolerance,
-        )?;
-        report.headline(
-            &t.label,
-            json!({
-                "fourier_l1_over_l2": summary.l1_over_l2,
-                "fourier_coefficients_above_threshold": summary.count_above,
-                "sorted_fourier_magnitudes": summary.sorted_normalized,
-                "cos_l2_svm": cosine(&t.beta, &svm.beta),
-                "cos_fourier_l1": cosine(&t.beta, &socp.beta),
-                "normalized_margin_fourier_2_over_L": normalized_margin_fourier(z, &t.beta, p),
-                "normalized_margin_l2": normalized_margin_l2(z, &t.beta),
-                "kkt_residual": kkt.residual,
-                "kkt_support": kkt.support,
-                "kkt_active_constraints": kkt.active,
-            }),
-        );
-        ratios.push((depth, summary.l1_over_l2));
-        match depth {
-            1 => report.check(Check::new(
-                "conv-L1 cos(beta, l2 SVM)",
-                cosine(&t.beta, &svm.beta),
-                Comparison::AtLeast,
-                COS_SVM,
-                "L = 1 is a linear model: GD converges to the l2 max margin (Soudry et al. 2018)",
-            ).against("l2 SVM", &svm.status)),
-            2 => {
-                let (near, near_status) = nearest_optimum.as_ref().expect("computed for conv-L2");
-                report.reference("nearest Fourier-l1 optimum (QP)", near_status);
-                report.headline(
-                    "fourier_l1_optimal_set",
-                    json!({
-                        "cos_solver_solution_to_nearest_optimum": cosine(&socp.beta, near),
-                        "note": "below 1 means the Fourier-l1 optimum is not unique: the solver and GD found different points of the optimal face",
-                    }),
-                );
-                report.check(Check::new(
-                    "conv-L2 cos(beta, nearest Fourier-l1 SOCP optimum)",
-                    cosine(&t.beta, near),
+    fn checks(_: &DepthConvConfig, s: &DepthConvSummary) -> Vec<Check> {
+        let (svm, socp) = (&s.l2_svm, &s.fourier_l1);
+        let mut checks = Vec::new();
+        for t in &s.conv {
+            let depth = t.depth;
+            match (depth, &s.nearest_fourier_l1, t.kkt) {
+                (1, _, _) => checks.push(Check::new(
+                    "conv-L1 cos(beta, l2 SVM)",
+                    cosine(&t.beta, &svm.beta),
                     Comparison::AtLeast,
-                    COS_SOCP,
+                    COS_SVM,
+                    "L = 1 is a linear model: GD converges to the l2 max margin (Soudry et al. 2018)",
+                ).against("l2 SVM", &svm.status)),
+                (2, Some(near), _) => {
+                    checks.push(Check::new(
+                        "conv-L2 cos(beta, nearest Fourier-l1 SOCP optimum)",
+                        cosine(&t.beta, &near.beta),
+                        Comparison::AtLeast,
+                        COS_SOCP,
+                        format!(
+                            "L = 2: the limit solves min ||F beta||_1 s.t. Z beta >= 1 (convex); cosine to the solver's own solution {:.5}",
+                            cosine(&t.beta, &socp.beta)
+                        ),
+                    ).against("nearest Fourier-l1 optimum", &near.status));
+                    checks.push(Check::new(
+                        "conv-L2 Fourier-l1 margin / optimum",
+                        t.margin_fourier_l1 / socp.margin,
+                        Comparison::AtLeast,
+                        MARGIN_RATIO,
+                        "within 1% of the exact SOCP optimum",
+                    ).against("Fourier-l1 SOCP", &socp.status));
+                }
+                (_, _, Some((residual, support, active))) if depth >= 3 => checks.push(Check::new(
+                    format!("conv-L{depth} KKT residual (l_{{2/{depth}}} bridge)"),
+                    residual,
+                    Comparison::Below,
+                    KKT_MAX,
                     format!(
-                        "L = 2: the limit solves min ||F beta||_1 s.t. Z beta >= 1 (convex); cosine to the solver's own solution {:.5}",
-                        cosine(&t.beta, &socp.beta)
+                        "stationarity on the Fourier support ({support} coefficients, {active} active constraints)"
                     ),
-                ).against("nearest Fourier-l1 optimum", near_status));
-                report.check(Check::new(
-                    "conv-L2 Fourier-l1 margin / optimum",
-                    normalized_margin_fourier(z, &t.beta, 1.0) / socp.margin,
+                )),
+                _ => checks.push(Check::measured(
+                    format!("conv-L{depth} limit"),
+                    Err::<f64, _>("the summary lacks this depth's reference or KKT residual"),
                     Comparison::AtLeast,
-                    MARGIN_RATIO,
-                    "within 1% of the exact SOCP optimum",
-                ).against("Fourier-l1 SOCP", &socp.status));
+                    0.0,
+                    "",
+                )),
             }
-            _ => report.check(Check::new(
-                format!("conv-L{depth} KKT residual (l_{{2/{depth}}} bridge)"),
-                kkt.residual,
-                Comparison::Below,
-                KKT_MAX,
-                format!(
-                    "stationarity on the Fourier support ({} coefficients, {} active constraints)",
-                    kkt.support, kkt.active
-                ),
-            )),
         }
-    }
-    ratios.sort_by_key(|r| r.0);
-    report.headline(
-        "fourier_l1_over_l2_by_depth",
-        ratios
+        let mut ratios: Vec<(usize, f64)> = s
+            .conv
             .iter()
-            .map(|(l, r)| (format!("L{l}"), json!(r)))
-            .collect::<serde_json::Map<_, _>>(),
-    );
-    // Strictly decreasing from L = 1 to 2 to 3 (SCIENCE.md). Past L = 3 the bridge problems are
-    // non-convex and GD reaches one of their stationary points, which need not be sparser than
-    // the previous depth's, so deeper pairs are reported, not gated.
-    let gated = ratios
-        .windows(2)
-        .filter(|w| w[1].0 == w[0].0 + 1 && w[1].0 <= 3)
-        .count();
-    if gated == 0 {
-        report.check(Check::undecided(
-            "||F beta||_1/||F beta||_2 drops with depth",
-            Comparison::Above,
-            0.0,
-            "the depths include no consecutive pair among L = 1, 2, 3",
-        ));
-    }
-    for w in ratios.windows(2) {
-        let ((l0, r0), (l1, r1)) = (w[0], w[1]);
-        if l1 == l0 + 1 && l1 <= 3 {
-            report.check(Check::new(
+            .map(|t| (t.depth, t.fourier_l1_over_l2))
+            .collect();
+        ratios.sort_by_key(|r| r.0);
+        // Strictly decreasing from L = 1 to 2 to 3 (SCIENCE.md). Past L = 3 the bridge problems
+        // are non-convex and GD reaches one of their stationary points, which need not be sparser
+        // than the previous depth's, so deeper pairs are reported, not gated.
+        let gated: Vec<_> = ratios
+            .windows(2)
+            .filter(|w| w[1].0 == w[0].0 + 1 && w[1].0 <= 3)
+            .collect();
+        if gated.is_empty() {
+            checks.push(Check::undecided(
+                "||F beta||_1/||F beta||_2 drops with depth",
+                Comparison::Above,
+                0.0,
+                "the depths include no consecutive pair among L = 1, 2, 3",
+            ));
+        }
+        for w in gated {
+            let ((l0, r0), (l1, r1)) = (w[0], w[1]);
+            checks.push(Check::new(
                 format!("||F beta||_1/||F beta||_2 drop L={l0} -> {l1}"),
                 r0 - r1,
                 Comparison::Above,
@@ -354,22 +315,64 @@ fn checks(report: &mut Report, config: &DepthConvConfig, r: &Results) -> Result<
                 format!("{r0:.4} -> {r1:.4}: deeper is sparser in frequency"),
             ));
         }
+        for t in &s.fc {
+            checks.push(
+                Check::new(
+                    format!("{} cos(beta, l2 SVM)", t.label("fc")),
+                    cosine(&t.beta, &svm.beta),
+                    Comparison::AtLeast,
+                    COS_SVM,
+                    "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
+                )
+                .against("l2 SVM", &svm.status),
+            );
+        }
+        checks
     }
-    for t in fc {
-        let cos = cosine(&t.beta, &svm.beta);
-        report.headline(&t.label, json!({ "cos_l2_svm": cos, "fourier_l1_over_l2": fourier_summary(&t.beta, config.support_threshold).l1_over_l2 }));
-        report.check(
-            Check::new(
-                format!("{} cos(beta, l2 SVM)", t.label),
-                cos,
-                Comparison::AtLeast,
-                COS_SVM,
-                "fully connected depth does not change the implicit bias (Ji & Telgarsky 2019)",
-            )
-            .against("l2 SVM", &svm.status),
-        );
+
+    fn references(s: &DepthConvSummary) -> Vec<(String, SolveStatus)> {
+        let mut refs = vec![
+            ("l2 SVM (QP)".into(), s.l2_svm.status.clone()),
+            (
+                "Fourier-l1 max margin (SOCP)".into(),
+                s.fourier_l1.status.clone(),
+            ),
+        ];
+        if let Some(near) = &s.nearest_fourier_l1 {
+            refs.push((
+                "nearest Fourier-l1 optimum (QP)".into(),
+                near.status.clone(),
+            ));
+        }
+        refs
     }
-    Ok(())
+
+    fn findings(config: &DepthConvConfig, s: &DepthConvSummary) -> Vec<String> {
+        let ratios: Vec<String> = s
+            .conv
+            .iter()
+            .map(|t| format!("{:.2} (L = {})", t.fourier_l1_over_l2, t.depth))
+            .collect();
+        let mut out = vec![format!(
+            "||F beta||_1/||F beta||_2 of the conv nets: {}; the l2 SVM has {:.2}.",
+            ratios.join(", "),
+            fourier_summary(&s.l2_svm.beta, config.support_threshold).l1_over_l2
+        )];
+        if let Some(near) = &s.nearest_fourier_l1 {
+            let cos = cosine(&s.fourier_l1.beta, &near.beta);
+            if cos < 1.0 - 1e-6 {
+                out.push(format!("The Fourier-l1 optimum is not unique: the solver's solution and the optimum nearest to GD's conv-L2 predictor have cosine {cos:.6} (different points of the optimal face)."));
+            }
+        }
+        out
+    }
+
+    fn figures(config: &DepthConvConfig, s: &DepthConvSummary, metrics: &Metrics) -> Vec<Figure> {
+        vec![
+            Figure::new("fourier_spectra.svg", spectra(s, config.support_threshold)),
+            Figure::new("convergence.svg", convergence(s, config, metrics)),
+        ]
+    }
 }
 
 fn spectrum_series(label: &str, beta: &[f64], threshold: f64, reference: bool) -> Series {
@@ -387,20 +390,9 @@ fn spectrum_series(label: &str, beta: &[f64], threshold: f64, reference: bool) -
     s.with_markers()
 }
 
-fn figures(
-    ctx: &RunContext,
-    r: &Results,
-    config: &DepthConvConfig,
-    train: &TrainConfig,
-) -> Result<Vec<String>, LabError> {
-    let Results {
-        conv,
-        fc,
-        svm,
-        socp,
-        ..
-    } = r;
-    let th = config.support_threshold;
+/// Sorted Fourier magnitudes of the conv nets and of the fully connected nets, with the references.
+fn spectra(s: &DepthConvSummary, th: f64) -> [Panel; 2] {
+    let (svm, socp) = (&s.l2_svm, &s.fourier_l1);
     let floor = 1e-6;
     let clamp = |s: Series| Series {
         points: s
@@ -418,10 +410,10 @@ fn figures(
         legend: Legend::LowerLeft,
         ..Default::default()
     };
-    for t in conv {
+    for t in &s.conv {
         conv_panel
             .series
-            .push(clamp(spectrum_series(&t.label, &t.beta, th, false)));
+            .push(clamp(spectrum_series(&t.label("conv"), &t.beta, th, false)));
     }
     conv_panel
         .series
@@ -436,20 +428,22 @@ fn figures(
         title: "Fully connected nets: sorted |F beta|".into(),
         ..conv_panel.clone()
     };
-    fc_panel.series = fc
-        .iter()
-        .map(|t| clamp(spectrum_series(&t.label, &t.beta, th, false)))
-        .collect();
+    fc_panel.series =
+        s.fc.iter()
+            .map(|t| clamp(spectrum_series(&t.label("fc"), &t.beta, th, false)))
+            .collect();
     fc_panel
         .series
         .push(clamp(spectrum_series("l2 SVM", &svm.beta, th, true)));
-    let spectra = "figures/fourier_spectra.svg";
-    save_svg(&ctx.folder.staging().join(spectra), &[conv_panel, fc_panel])?;
+    [conv_panel, fc_panel]
+}
 
+/// Direction of each net against its limit, and its normalized margin, against the step.
+fn convergence(s: &DepthConvSummary, config: &DepthConvConfig, metrics: &Metrics) -> [Panel; 2] {
     let mut gap = Panel {
         title: format!(
             "Direction: 1 - cos(beta_t, limit), {:?} steps",
-            train.step_rule.kind
+            config.training.train_config().step_rule.kind
         ),
         x_label: "step".into(),
         y_label: "1 - cos".into(),
@@ -472,19 +466,16 @@ fn figures(
         l if l.starts_with("fc") => "l2 SVM",
         _ => "final",
     };
-    let labels = conv
-        .iter()
-        .map(|t| t.label.as_str())
-        .chain(fc.iter().map(|t| t.label.as_str()));
+    let labels = (s.conv.iter().map(|t| t.label("conv"))).chain(s.fc.iter().map(|t| t.label("fc")));
     for label in labels {
+        let label = label.as_str();
         let against_final = limit_name(label) == "final";
         let key = match label {
             "conv-L2" => "cos_optimum",
             _ if against_final => "cos_final",
             _ => "cos_ref",
         };
-        let mut points: Vec<(f64, f64)> = ctx
-            .recorder
+        let mut points: Vec<(f64, f64)> = metrics
             .series(label, key)
             .into_iter()
             .map(|(s, c)| (s, (1.0 - c).max(1e-16)))
@@ -496,7 +487,7 @@ fn figures(
             format!("{label} vs {}", limit_name(label)),
             points,
         ));
-        let m = ctx.recorder.series(label, "margin_own");
+        let m = metrics.series(label, "margin_own");
         if let Some(&(_, last)) = m.last() {
             margin.series.push(Series::line(
                 label,
@@ -504,7 +495,5 @@ fn figures(
             ));
         }
     }
-    let convergence = "figures/convergence.svg";
-    save_svg(&ctx.folder.staging().join(convergence), &[gap, margin])?;
-    Ok(vec![spectra.into(), convergence.into()])
+    [gap, margin]
 }

@@ -2,22 +2,20 @@
 //! every depth, each layer becoming rank one and aligned with its neighbours (Gunasekar et al.
 //! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
 
-use super::implicit_bias::{LinearTraining, Trained, Yardstick, linear_data, train_linear};
-use super::require::{require_at_least, require_depths, require_positive};
-use crate::device::DType;
+use super::implicit_bias::{LinearTraining, Yardstick, linear_data, train_linear};
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::recorder::predictors_csv;
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::{Metrics, predictors_csv};
+use crate::report::{Check, Comparison};
+use crate::require::{require_at_least, require_depths, require_positive};
 use crate::stats::max_of;
 use faer::Mat;
-use fdl_analysis::{cosine, l2_max_margin, normalized_margin_l2, top_singular};
+use fdl_analysis::{SolveStatus, cosine, l2_max_margin, normalized_margin_l2, top_singular};
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
 use fdl_optim::{LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of depth-linear; the defaults reproduce the lecture's claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +57,42 @@ impl Validate for DepthLinearConfig {
             "at least 1 step",
         )?;
         require_positive("conservation_step_size", self.conservation_step_size)
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepthLinearSummary {
+    /// The l2 SVM's margin.
+    pub l2_svm_margin: f64,
+    /// The l2 SVM solve.
+    pub l2_svm: SolveStatus,
+    /// One entry per depth.
+    pub per_depth: Vec<DepthSummary>,
+}
+
+/// One depth's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepthSummary {
+    /// Depth L.
+    pub depth: usize,
+    /// cos(beta, l2 SVM).
+    pub cos_l2_svm: f64,
+    /// The l2 normalized margin of beta.
+    pub normalized_margin_l2: f64,
+    /// `min_k ||W_k||_2 / ||W_k||_F` (depth >= 2).
+    pub rank_one_ratio_min: Option<f64>,
+    /// `min_k |<v_k, u_{k+1}>|` (depth >= 2).
+    pub adjacent_alignment_min: Option<f64>,
+    /// Largest relative change of the balancedness matrices over the small-step run (depth >= 2).
+    pub conservation_drift: Option<f64>,
+    /// Relative change of the weights over that run.
+    pub conservation_weight_change: Option<f64>,
+}
+
+impl DepthSummary {
+    fn label(&self) -> String {
+        format!("fc-L{}", self.depth)
     }
 }
 
@@ -128,19 +162,22 @@ fn balance(layers: &[Mat<f64>]) -> Vec<(Mat<f64>, f64)> {
         .collect()
 }
 
-impl ExperimentSpec for DepthLinear {
+impl Experiment for DepthLinear {
     type Config = DepthLinearConfig;
+    type Summary = DepthLinearSummary;
     const NAME: &'static str = "depth-linear";
     const CLAIM: &'static str = "Fully connected deep linear nets trained by GD on separable data converge in \
         direction to the l2 max-margin predictor for every depth; each layer becomes rank one and aligns with \
         its neighbours.";
-    const DTYPE: DType = DType::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 5000 conservation_steps = 2000 }
     }
 
-    fn run(config: DepthLinearConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+    fn run(
+        config: &DepthLinearConfig,
+        ctx: &mut RunContext,
+    ) -> Result<DepthLinearSummary, LabError> {
         let setup = linear_data(ctx, |rng| {
             gaussian_random_labels(config.training.n, config.training.dim, rng)
         })?;
@@ -158,10 +195,8 @@ impl ExperimentSpec for DepthLinear {
             ((config.training.steps + config.conservation_steps) * config.depths.len()) as u64,
         );
         let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        report.reference("l2 SVM (QP)", &svm.status);
-        report.headline("l2_svm_margin", svm.margin);
-        let mut trained: Vec<Trained<DeepLinear>> = Vec::new();
+        let mut per_depth = Vec::new();
+        let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
         for &depth in &config.depths {
             let model = DeepLinearConfig {
                 input_dim: d,
@@ -178,43 +213,71 @@ impl ExperimentSpec for DepthLinear {
             };
             let label = format!("fc-L{depth}");
             let t = train_linear(ctx, &label, model, &setup, &train, &yard, &alignment)?;
-            let cos = cosine(&t.beta, &svm.beta);
-            report.check(
+            let aligned = alignment(&t.model);
+            let find = |key: &str| aligned.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+            let (drift, moved) = if depth >= 2 {
+                let (drift, moved) = conservation(ctx, &label, initial, &setup.batch, &small)?;
+                (Some(drift), Some(moved))
+            } else {
+                (None, None)
+            };
+            per_depth.push(DepthSummary {
+                depth,
+                cos_l2_svm: cosine(&t.beta, &svm.beta),
+                normalized_margin_l2: normalized_margin_l2(&setup.z, &t.beta),
+                rank_one_ratio_min: find("rank_one_ratio_min"),
+                adjacent_alignment_min: find("adjacent_alignment_min"),
+                conservation_drift: drift,
+                conservation_weight_change: moved,
+            });
+            rows.push((label, t.beta));
+        }
+        rows.push(("ref-l2-svm".into(), svm.beta.clone()));
+        ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
+        Ok(DepthLinearSummary {
+            l2_svm_margin: svm.margin,
+            l2_svm: svm.status,
+            per_depth,
+        })
+    }
+
+    fn checks(config: &DepthLinearConfig, s: &DepthLinearSummary) -> Vec<Check> {
+        let mut checks = Vec::new();
+        for t in &s.per_depth {
+            let label = t.label();
+            checks.push(
                 Check::new(
                     format!("{label} cos(beta, l2 SVM)"),
-                    cos,
+                    t.cos_l2_svm,
                     Comparison::AtLeast,
                     COS_SVM,
                     "every depth gives the l2 max margin",
                 )
-                .against("l2 SVM", &svm.status),
+                .against("l2 SVM", &s.l2_svm),
             );
-            let mut head = json!({ "cos_l2_svm": cos, "normalized_margin_l2": normalized_margin_l2(&setup.z, &t.beta) });
-            for (name, value) in alignment(&t.model) {
-                head[name] = json!(value);
-                let what = if name == "rank_one_ratio_min" {
-                    "min_k ||W_k||_2/||W_k||_F"
-                } else {
-                    "min_k |<v_k, u_k+1>|"
-                };
-                report.check(Check::new(
-                    format!("{label} {what}"),
-                    value,
-                    Comparison::AtLeast,
-                    ALIGNMENT,
-                    "layers become rank one and align",
-                ));
+            let aligned = [
+                ("min_k ||W_k||_2/||W_k||_F", t.rank_one_ratio_min),
+                ("min_k |<v_k, u_k+1>|", t.adjacent_alignment_min),
+            ];
+            for (what, value) in aligned {
+                if let Some(value) = value {
+                    checks.push(Check::new(
+                        format!("{label} {what}"),
+                        value,
+                        Comparison::AtLeast,
+                        ALIGNMENT,
+                        "layers become rank one and align",
+                    ));
+                }
             }
-            if depth >= 2 {
-                let (drift, moved) = conservation(ctx, &label, initial, &setup.batch, &small)?;
-                head["conservation_drift"] = json!(drift);
-                head["conservation_weight_change"] = json!(moved);
+            if let (Some(drift), Some(moved)) = (t.conservation_drift, t.conservation_weight_change)
+            {
                 let name = format!("{label} balancedness drift (small steps)");
                 let note = format!(
                     "max_k ||Delta(W_k+1 W_k+1^T - W_k^T W_k)||_F / ||terms||_F over {} GD steps of {}; weights moved {moved:.2e} relative",
-                    small.steps, config.conservation_step_size
+                    config.conservation_steps, config.conservation_step_size
                 );
-                report.check(if moved < MIN_CONSERVATION_MOVE {
+                checks.push(if moved < MIN_CONSERVATION_MOVE {
                     // Weights that barely move conserve everything: no test of the law.
                     Check::undecided(
                         name,
@@ -226,18 +289,16 @@ impl ExperimentSpec for DepthLinear {
                     Check::new(name, drift, Comparison::AtMost, CONSERVATION, note)
                 });
             }
-            report.headline(&label, head);
-            trained.push(t);
         }
-        ctx.finish_progress();
-        let mut rows: Vec<(String, Vec<f64>)> = trained
-            .iter()
-            .map(|t| (t.label.clone(), t.beta.clone()))
-            .collect();
-        rows.push(("ref-l2-svm".into(), svm.beta.clone()));
-        ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
-        report.figures = figures(ctx, &trained)?;
-        Ok(report)
+        checks
+    }
+
+    fn references(s: &DepthLinearSummary) -> Vec<(String, SolveStatus)> {
+        vec![("l2 SVM (QP)".into(), s.l2_svm.clone())]
+    }
+
+    fn figures(_: &DepthLinearConfig, s: &DepthLinearSummary, metrics: &Metrics) -> Vec<Figure> {
+        vec![Figure::new("alignment.svg", figures(s, metrics))]
     }
 }
 
@@ -278,7 +339,7 @@ fn conservation(
     Ok((drift, moved))
 }
 
-fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<String>, LabError> {
+fn figures(s: &DepthLinearSummary, metrics: &Metrics) -> [Panel; 2] {
     let mut gap = Panel {
         title: "1 - cos(beta_t, l2 SVM)".into(),
         x_label: "step".into(),
@@ -297,25 +358,63 @@ fn figures(ctx: &RunContext, trained: &[Trained<DeepLinear>]) -> Result<Vec<Stri
         legend: Legend::LowerLeft,
         ..Default::default()
     };
-    for t in trained {
-        let cos = ctx.recorder.series(&t.label, "cos_ref");
+    let one_minus = |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        v.into_iter()
+            .map(|(s, c)| (s, (1.0 - c).max(1e-16)))
+            .collect()
+    };
+    for t in &s.per_depth {
+        let label = t.label();
         gap.series.push(Series::line(
-            &t.label,
-            cos.into_iter()
-                .map(|(s, c)| (s, (1.0 - c).max(1e-16)))
-                .collect(),
+            &label,
+            one_minus(metrics.series(&label, "cos_ref")),
         ));
-        let r = ctx.recorder.series(&t.label, "rank_one_ratio_min");
+        let r = metrics.series(&label, "rank_one_ratio_min");
         if !r.is_empty() {
-            rank.series.push(Series::line(
-                &t.label,
-                r.into_iter()
-                    .map(|(s, v)| (s, (1.0 - v).max(1e-16)))
-                    .collect(),
-            ));
+            rank.series.push(Series::line(&label, one_minus(r)));
         }
     }
-    let name = "figures/alignment.svg";
-    save_svg(&ctx.folder.staging().join(name), &[gap, rank])?;
-    Ok(vec![name.into()])
+    [gap, rank]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    fn summary(cos: f64, moved: f64) -> DepthLinearSummary {
+        let status = SolveStatus {
+            status: "Solved".into(),
+            primal_residual: 1e-10,
+            dual_residual: 1e-10,
+        };
+        DepthLinearSummary {
+            l2_svm_margin: 0.1,
+            l2_svm: status,
+            per_depth: vec![DepthSummary {
+                depth: 2,
+                cos_l2_svm: cos,
+                normalized_margin_l2: 0.1,
+                rank_one_ratio_min: Some(0.999),
+                adjacent_alignment_min: Some(0.998),
+                conservation_drift: Some(1e-8),
+                conservation_weight_change: Some(moved),
+            }],
+        }
+    }
+
+    #[test]
+    fn checks_fail_off_the_svm_and_are_undecided_when_the_weights_do_not_move() {
+        let config = DepthLinearConfig::default();
+        let verdict = |s: &DepthLinearSummary| {
+            let mut report = crate::report::Report::new("t", "t");
+            for c in DepthLinear::checks(&config, s) {
+                report.check(c);
+            }
+            report.verdict
+        };
+        assert_eq!(verdict(&summary(0.9999, 1e-2)), Verdict::Pass);
+        assert_eq!(verdict(&summary(0.99, 1e-2)), Verdict::Fail);
+        assert_eq!(verdict(&summary(0.9999, 1e-5)), Verdict::Undecided);
+    }
 }

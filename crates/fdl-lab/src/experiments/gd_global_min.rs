@@ -2,12 +2,12 @@
 //! linear rate while the weights barely move and the Gram matrix H(t) stays near H_inf (Du,
 //! Zhai, Poczos, Singh 2018, arXiv:1810.02054). SCIENCE.md, section A.
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{self, StatError, loglog_slope};
 use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, symmetric_eigenvalues};

@@ -3,19 +3,18 @@
 //! gradient descent with a small enough step, and the normalized margin approaches it (Lyu & Li
 //! 2020, arXiv:1906.05890, Theorem 4.1 and its discrete version). SCIENCE.md, section B.
 
-use super::require::{require_at_least, require_positive};
-use crate::device::DType;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::report::{Check, Comparison, Report};
-use crate::stats::{StatError, largest_step_drop, loglog_slope, min_of};
-use fdl_analysis::{norm_power, smoothed_normalized_margin};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::Metrics;
+use crate::report::{Check, Comparison};
+use crate::require::{require_at_least, require_positive};
+use crate::stats::{Measured, StatError, largest_step_drop, loglog_slope, min_of};
+use crate::tracking::{Tracking, Trajectory, log_probes, train_tracked};
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
 use fdl_models::{Homogeneous, ReluNetConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of homogeneous-margin; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +75,50 @@ impl Validate for HomogeneousMarginConfig {
     }
 }
 
+/// What a run measured, per run (A, B, the negative control) and overall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomogeneousMarginSummary {
+    /// Runs A-fixed, B-fast and naive-c-over-L, in that order.
+    pub runs: Vec<RunSummary>,
+    /// How many times run A's step was halved.
+    pub run_a_halvings: usize,
+    /// The model's homogeneity degree L.
+    pub degree: f64,
+    /// Log-log slope of run A's loss over the last decade of steps.
+    pub loss_slope_last_decade: Measured,
+}
+
+/// One run's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Label in metrics.csv.
+    pub run: String,
+    /// The step size constant of its rule.
+    pub step_size: f64,
+    /// t_0: first step with 100% train accuracy and L < ln 2.
+    pub fit_step: Option<usize>,
+    /// Smoothed margin at the end.
+    pub smoothed_margin: f64,
+    /// Normalized margin at the end.
+    pub normalized_margin: f64,
+    /// ln L at the end.
+    pub ln_loss: f64,
+    /// ||theta||^2 at the end.
+    pub param_sq: f64,
+    /// t_0, or why the data were never fit.
+    pub t0: Measured,
+    /// Largest relative per-step drop of the smoothed margin after t_0.
+    pub largest_step_drop: Measured,
+    /// Largest relative drop between consecutive log-spaced probes after t_0.
+    pub largest_probe_drop: Measured,
+    /// Log-spaced probes after t_0.
+    pub probes_after_fit: usize,
+    /// Smallest normalized - smoothed margin over every step after t_0.
+    pub min_order_gap: Measured,
+    /// (normalized - smoothed) / normalized margin at the end.
+    pub end_gap: Measured,
+}
+
 /// The homogeneous-margin experiment.
 pub struct HomogeneousMargin;
 
@@ -94,87 +137,66 @@ const MIN_PROBES: usize = 100;
 /// A drop the negative control must show at some probe (relative), proving the check can fail.
 const CONTROL_DROP: f64 = 1e-3;
 
-/// Steps `round(10^(k / per_decade))` up to `last`, deduplicated, with 0 and `last`.
-fn geometric_steps(last: usize, per_decade: f64) -> Vec<usize> {
-    let mut steps = vec![0];
-    let mut k = 0.0;
-    loop {
-        let t = 10f64.powf(k / per_decade).round() as usize;
-        if t >= last {
-            break;
-        }
-        if steps.last() != Some(&t) {
-            steps.push(t);
-        }
-        k += 1.0;
-    }
-    steps.push(last);
-    steps
+/// t_0, or why nothing after it can be measured (the data were never fit).
+fn require_fit(t: &Trajectory) -> Result<usize, StatError> {
+    t.fit_step.ok_or_else(|| {
+        StatError::NoPhase(format!(
+            "{} never fits the data (100% accuracy and L < ln 2) within {} steps",
+            t.label,
+            t.rows.len().saturating_sub(1)
+        ))
+    })
 }
 
-/// One step of a run: `(step, smoothed margin, normalized margin, ln L, ||theta||^2)`.
-type Row = (usize, f64, f64, f64, f64);
-
-/// What one run recorded at every step.
-struct Trace {
-    label: String,
-    step_size: f64,
-    /// One row per step.
-    rows: Vec<Row>,
-    /// First step with every margin positive and L < ln 2.
-    fit_step: Option<usize>,
-    /// The model's homogeneity degree L.
-    degree: f64,
+/// Largest relative per-step drop of the smoothed margin after t_0.
+fn worst_step_drop(t: &Trajectory) -> Result<f64, StatError> {
+    require_fit(t)?;
+    let values: Vec<f64> = t.after_fit().iter().map(|r| r.smoothed_margin).collect();
+    largest_step_drop(&values)
 }
 
-impl Trace {
-    /// The rows from t_0 on.
-    fn after_fit(&self) -> &[Row] {
-        let t0 = self.fit_step.unwrap_or(usize::MAX);
-        let start = self
-            .rows
-            .iter()
-            .position(|r| r.0 >= t0)
-            .unwrap_or(self.rows.len());
-        &self.rows[start..]
-    }
-
-    /// t_0, or why nothing after it can be measured (the data were never fit).
-    fn require_fit(&self) -> Result<usize, StatError> {
-        match self.fit_step {
-            Some(t0) => Ok(t0),
-            None => Err(StatError::NoPhase(format!(
-                "{} never fits the data (100% accuracy and L < ln 2) within {} steps",
-                self.label,
-                self.rows.len().saturating_sub(1)
-            ))),
+/// Everything the checks need from one run.
+fn summarize(t: &Trajectory, step_size: f64, probes: &[usize]) -> RunSummary {
+    let at_probes: Vec<f64> = t
+        .after_fit()
+        .iter()
+        .filter(|r| probes.binary_search(&r.step).is_ok())
+        .map(|r| r.smoothed_margin)
+        .collect();
+    let gaps: Vec<f64> = t
+        .after_fit()
+        .iter()
+        .map(|r| r.normalized_margin - r.smoothed_margin)
+        .collect();
+    let last = *t.last().expect("a run has rows");
+    let end_gap = require_fit(t).and_then(|_| {
+        if last.normalized_margin > 0.0 {
+            Ok((last.normalized_margin - last.smoothed_margin) / last.normalized_margin)
+        } else {
+            Err(StatError::NoPhase(format!(
+                "the final normalized margin {:.3e} is not positive",
+                last.normalized_margin
+            )))
         }
-    }
-
-    /// Largest relative per-step drop of the smoothed margin after t_0.
-    fn worst_step_drop(&self) -> Result<f64, StatError> {
-        self.require_fit()?;
-        let values: Vec<f64> = self.after_fit().iter().map(|r| r.1).collect();
-        largest_step_drop(&values)
-    }
-
-    /// Largest relative drop between consecutive log-spaced probes after t_0, and their number.
-    fn worst_probe_drop(&self, probes: &[usize]) -> (Result<f64, StatError>, usize) {
-        let rows: Vec<f64> = self
-            .after_fit()
-            .iter()
-            .filter(|r| probes.binary_search(&r.0).is_ok())
-            .map(|r| r.1)
-            .collect();
-        let drop = self.require_fit().and_then(|_| largest_step_drop(&rows));
-        (drop, rows.len())
-    }
-
-    /// Smallest `normalized - smoothed` margin over every step after t_0.
-    fn min_order_gap(&self) -> Result<f64, StatError> {
-        self.require_fit()?;
-        let gaps: Vec<f64> = self.after_fit().iter().map(|r| r.2 - r.1).collect();
-        min_of("normalized - smoothed margin", &gaps)
+    });
+    RunSummary {
+        run: t.label.clone(),
+        step_size,
+        fit_step: t.fit_step,
+        smoothed_margin: last.smoothed_margin,
+        normalized_margin: last.normalized_margin,
+        ln_loss: last.ln_loss,
+        param_sq: last.param_sq,
+        t0: require_fit(t).map(|t0| t0 as f64).into(),
+        largest_step_drop: worst_step_drop(t).into(),
+        largest_probe_drop: require_fit(t)
+            .and_then(|_| largest_step_drop(&at_probes))
+            .into(),
+        probes_after_fit: at_probes.len(),
+        min_order_gap: require_fit(t)
+            .and_then(|_| min_of("normalized - smoothed margin", &gaps))
+            .into(),
+        end_gap: end_gap.into(),
     }
 }
 
@@ -200,24 +222,22 @@ impl HomogeneousMargin {
         Ok(data)
     }
 
-    /// One run of `steps` steps from the common initialization, recording every step.
+    /// One run of `steps` steps from the common initialization, probing every step.
     fn trace(
         ctx: &mut RunContext,
         config: &HomogeneousMarginConfig,
         batch: &Batch,
         label: &str,
         rule: StepRule,
-    ) -> Result<Trace, LabError> {
-        let d = batch.x.dims()[1];
+    ) -> Result<(Trajectory, f64), LabError> {
         let net = ReluNetConfig {
-            input_dim: d,
+            input_dim: batch.x.dims()[1],
             width: config.width,
             outputs: 1,
         }
         .init(&mut rng_from_seed(ctx.seed), &ctx.device)
         .to_two_layer();
         let degree = f64::from(net.homogeneity_degree());
-        // ln of the loss the smoothed margin is formed from.
         let shift = match config.smoothed_loss {
             LossReduction::Sum => 0.0,
             LossReduction::Mean => -(batch.x.dims()[0] as f64).ln(),
@@ -229,65 +249,30 @@ impl HomogeneousMargin {
             geometry: LpGeometry::euclidean(),
             method: Method::Steepest,
         };
-        let every: Vec<usize> = (0..=config.steps).collect();
-        let mut trace = Trace {
-            label: label.into(),
-            step_size: rule.size,
-            rows: Vec::with_capacity(config.steps + 1),
-            fit_step: None,
-            degree,
-        };
-        ctx.timed(label, |ctx| {
-            let progress = ctx.progress().clone();
-            let mut trainer = Trainer::plain(net);
-            trainer
-                .run(
-                    batch,
-                    &train,
-                    &every,
-                    |p| {
-                        let ln_loss = p.loss.ln_loss;
-                        let rho_l = norm_power(p.param_sq, degree);
-                        let smoothed =
-                            smoothed_normalized_margin(ln_loss + shift, p.param_sq, degree);
-                        let min = p.unit_margins.iter().copied().fold(f64::INFINITY, f64::min);
-                        if trace.fit_step.is_none()
-                            && min > 0.0
-                            && ln_loss < std::f64::consts::LN_2.ln()
-                        {
-                            trace.fit_step = Some(p.step);
-                        }
-                        trace
-                            .rows
-                            .push((p.step, smoothed, min / rho_l, ln_loss, p.param_sq));
-                        Ok(())
-                    },
-                    |_| progress.inc(1),
-                )
-                .map_err(|source| LabError::Train {
-                    variant: label.into(),
-                    source,
-                })
-        })?;
-        Ok(trace)
+        // Every step is probed (run A's check is per step); the run keeps what it records.
+        let tracking = Tracking::every_step(config.steps)
+            .homogeneous(degree)
+            .smoothed_shift(shift)
+            .recording(Vec::new());
+        let mut trainer = Trainer::plain(net);
+        let t = train_tracked(ctx, label, &mut trainer, batch, &train, &tracking)?;
+        Ok((t, degree))
     }
 }
 
-impl ExperimentSpec for HomogeneousMargin {
+impl Experiment for HomogeneousMargin {
     type Config = HomogeneousMarginConfig;
+    type Summary = HomogeneousMarginSummary;
     const NAME: &'static str = "homogeneous-margin";
     const CLAIM: &'static str = "For a homogeneous ReLU net with logistic loss, once the data are fit the smoothed \
         normalized margin l^-1(L)/||theta||^L never decreases under gradient descent and converges with the \
         normalized margin to a KKT point of the max-margin problem (Lyu & Li 2020).";
-    const DTYPE: DType = DType::F64;
 
-    /// The defaults already take 20 s; fewer steps leave run B short of its limit (2.8% at 2e4).
-    fn quick() -> toml::Table {
-        toml::Table::new()
-    }
-
-    fn run(config: HomogeneousMarginConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let data = Self::data(&config, ctx)?;
+    fn run(
+        config: &HomogeneousMarginConfig,
+        ctx: &mut RunContext,
+    ) -> Result<Self::Summary, LabError> {
+        let data = Self::data(config, ctx)?;
         let batch = Batch {
             x: tensor2_from_host(data.x(), data.len(), data.dim(), &ctx.device),
             y: tensor1_from_host(data.y(), &ctx.device),
@@ -295,172 +280,149 @@ impl ExperimentSpec for HomogeneousMargin {
         ctx.set_total_steps(((3 + config.max_halvings) * config.steps) as u64);
         // Run A: the fixed step, halved until no per-step drop after t_0.
         let mut step = config.fixed_step;
-        let mut run_a = None;
         let mut halvings = 0;
-        for trial in 0..=config.max_halvings {
-            let t = Self::trace(
-                ctx,
-                &config,
-                &batch,
-                "A-fixed",
-                StepRule::constant(StepRuleKind::Fixed, step),
-            )?;
-            let ok = t.worst_step_drop().is_ok_and(|d| d <= STEP_TOLERANCE);
-            run_a = Some(t);
-            if ok || trial == config.max_halvings {
-                break;
+        let (run_a, degree) = loop {
+            let rule = StepRule::constant(StepRuleKind::Fixed, step);
+            let (t, degree) = Self::trace(ctx, config, &batch, "A-fixed", rule)?;
+            let ok = worst_step_drop(&t).is_ok_and(|d| d <= STEP_TOLERANCE);
+            if ok || halvings == config.max_halvings {
+                break (t, degree);
             }
             ctx.timings.pop();
             halvings += 1;
             step *= 0.5;
-        }
-        let run_a = run_a.expect("at least one trial");
-        let run_b = Self::trace(
+        };
+        let (run_b, _) = Self::trace(
             ctx,
-            &config,
+            config,
             &batch,
             "B-fast",
             StepRule::constant(StepRuleKind::InverseLossLog, config.fast_step),
         )?;
-        let control = Self::trace(
+        let (control, _) = Self::trace(
             ctx,
-            &config,
+            config,
             &batch,
             "naive-c-over-L",
             StepRule::constant(StepRuleKind::InverseLoss, config.naive_step),
         )?;
-        ctx.finish_progress();
-        let probes = geometric_steps(config.steps, PROBES_PER_DECADE);
+        let probes = log_probes(config.steps, PROBES_PER_DECADE);
         for t in [&run_a, &run_b, &control] {
-            for r in t.rows.iter().filter(|r| probes.binary_search(&r.0).is_ok()) {
-                for (metric, value) in [
-                    ("smoothed_margin", r.1),
-                    ("normalized_margin", r.2),
-                    ("ln_loss", r.3),
-                    ("param_sq", r.4),
-                ] {
-                    ctx.recorder.record(&t.label, r.0, metric, value)?;
-                }
-            }
+            t.record(&mut ctx.recorder, Some(&probes))?;
         }
+        // The loss rate 1/(t (ln t)^(2 - 2/L)) over run A's last decade.
+        let tail: Vec<(f64, f64)> = run_a
+            .rows
+            .iter()
+            .filter(|r| r.step >= config.steps / 10 && r.step > 0)
+            .map(|r| (r.step as f64, r.ln_loss.exp()))
+            .collect();
+        Ok(HomogeneousMarginSummary {
+            runs: vec![
+                summarize(&run_a, step, &probes),
+                summarize(&run_b, config.fast_step, &probes),
+                summarize(&control, config.naive_step, &probes),
+            ],
+            run_a_halvings: halvings,
+            degree,
+            loss_slope_last_decade: loglog_slope(&tail).into(),
+        })
+    }
 
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        report.headline(
-            "runs",
-            json!(
-                [&run_a, &run_b, &control]
-                    .iter()
-                    .map(|t| {
-                        let last = t.rows.last().expect("a run has rows");
-                        json!({
-                            "run": t.label, "step_size": t.step_size, "fit_step": t.fit_step,
-                            "smoothed_margin": last.1, "normalized_margin": last.2,
-                            "ln_loss": last.3, "param_sq": last.4,
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            ),
-        );
-        report.headline("run_a_halvings", halvings);
-        for t in [&run_a, &run_b] {
-            report.check(Check::measured(
-                format!("{}: t_0 (100% train accuracy and L < ln 2)", t.label),
-                t.require_fit().map(|t0| t0 as f64),
+    fn checks(config: &HomogeneousMarginConfig, s: &HomogeneousMarginSummary) -> Vec<Check> {
+        let [a, b, control] = &s.runs[..] else {
+            return vec![Check::measured(
+                "runs summarized",
+                Err::<f64, _>(format!("{} runs in the summary, 3 expected", s.runs.len())),
+                Comparison::AtLeast,
+                3.0,
+                "A-fixed, B-fast and the negative control",
+            )];
+        };
+        let mut checks = Vec::new();
+        for r in [a, b] {
+            checks.push(Check::measured(
+                format!("{}: t_0 (100% train accuracy and L < ln 2)", r.run),
+                r.t0.result(),
                 Comparison::AtMost,
                 FIT_BY as f64,
                 "SCIENCE.md: 172 (A), 392-965 (B) in the reference simulation",
             ));
-            report.check(Check::measured(
-                format!(
-                    "{}: min over steps of normalized - smoothed margin",
-                    t.label
-                ),
-                t.min_order_gap(),
+            checks.push(Check::measured(
+                format!("{}: min over steps of normalized - smoothed margin", r.run),
+                r.min_order_gap.result(),
                 Comparison::AtLeast,
                 -ORDER_TOLERANCE,
                 "l(q_min) <= L, so q_min >= l^-1(L) at every step (summed loss)",
             ));
         }
-        report.check(Check::measured(
+        checks.push(Check::measured(
             "A-fixed: largest relative per-step drop of the smoothed margin after t_0",
-            run_a.worst_step_drop(),
+            a.largest_step_drop.result(),
             Comparison::AtMost,
             STEP_TOLERANCE,
             format!(
-                "Lyu & Li Thm 4.1 (monotone under a small step); step {:.2e} after {halvings} halvings of {:.0e}, f64",
-                run_a.step_size, config.fixed_step
+                "Lyu & Li Thm 4.1 (monotone under a small step); step {:.2e} after {} halvings of {:.0e}, f64",
+                a.step_size, s.run_a_halvings, config.fixed_step
             ),
         ));
-        let (b_drop, b_probes) = run_b.worst_probe_drop(&probes);
-        report.check(Check::measured(
+        checks.push(Check::measured(
             "B-fast: largest relative drop between log-spaced probes after t_0",
-            b_drop,
+            b.largest_probe_drop.result(),
             Comparison::AtMost,
             0.0,
             format!(
-                "zero tolerance on {b_probes} probes; per-step drops are a discretization effect (SCIENCE.md)"
+                "zero tolerance on {} probes; per-step drops are a discretization effect (SCIENCE.md)",
+                b.probes_after_fit
             ),
         ));
-        report.check(Check::new(
+        checks.push(Check::new(
             "B-fast: log-spaced probes after t_0",
-            b_probes as f64,
+            b.probes_after_fit as f64,
             Comparison::AtLeast,
             MIN_PROBES as f64,
             "enough probes for the monotonicity check to mean something",
         ));
-        let last = run_b.rows.last().expect("a run has rows");
-        report.check(Check::measured(
+        checks.push(Check::measured(
             "B-fast: (normalized - smoothed margin) / normalized margin at the end",
-            run_b.require_fit().and_then(|_| {
-                if last.2 > 0.0 {
-                    Ok((last.2 - last.1) / last.2)
-                } else {
-                    Err(StatError::NoPhase(format!(
-                        "the final normalized margin {:.3e} is not positive",
-                        last.2
-                    )))
-                }
-            }),
+            b.end_gap.result(),
             Comparison::AtMost,
             END_GAP,
             "both converge to the same KKT margin (SCIENCE.md: 0.2-0.5%)",
         ));
-        let (c_drop, _) = control.worst_probe_drop(&probes);
-        report.check(Check::measured(
+        checks.push(Check::measured(
             "naive-c-over-L: largest relative probe drop of the smoothed margin (negative control)",
-            c_drop,
+            control.largest_probe_drop.result(),
             Comparison::Above,
             CONTROL_DROP,
             "the naive step c/L breaks monotonicity: this proves the check can fail (SCIENCE.md: 2.5-26%)",
         ));
-        // The loss rate 1/(t (ln t)^(2 - 2/L)) over run A's last decade.
-        let tail: Vec<(f64, f64)> = run_a
-            .rows
-            .iter()
-            .filter(|r| r.0 >= config.steps / 10 && r.0 > 0)
-            .map(|r| (r.0 as f64, r.3.exp()))
-            .collect();
-        match loglog_slope(&tail) {
-            Ok(slope) => report.finding(format!(
+        checks
+    }
+
+    fn findings(_: &HomogeneousMarginConfig, s: &HomogeneousMarginSummary) -> Vec<String> {
+        vec![match s.loss_slope_last_decade.result() {
+            Ok(slope) => format!(
                 "A-fixed: the loss falls like t^{slope:.3} over the last decade; Lyu & Li predict 1/(t (ln t)^(2 - 2/L)) for L = {}, a log-log slope just below -1 once the fit is complete.",
-                run_a.degree
-            )),
-            Err(e) => report.finding(format!(
-                "A-fixed: the loss rate over the last decade could not be fitted: {e}"
-            )),
-        }
-        let fig = figures(&[&run_a, &run_b, &control], &probes);
-        save_svg(
-            &ctx.folder.staging().join("figures/smoothed_margin.svg"),
-            &fig,
-        )?;
-        report.figures = vec!["figures/smoothed_margin.svg".into()];
-        Ok(report)
+                s.degree
+            ),
+            Err(e) => {
+                format!("A-fixed: the loss rate over the last decade could not be fitted: {e}")
+            }
+        }]
+    }
+
+    fn figures(
+        _: &HomogeneousMarginConfig,
+        s: &HomogeneousMarginSummary,
+        m: &Metrics,
+    ) -> Vec<Figure> {
+        vec![Figure::new("smoothed_margin.svg", figures(&s.runs, m))]
     }
 }
 
 /// Smoothed (solid) and normalized (dashed) margins against log step, and the loss.
-fn figures(runs: &[&Trace], probes: &[usize]) -> [Panel; 2] {
+fn figures(runs: &[RunSummary], metrics: &Metrics) -> [Panel; 2] {
     let mut margins = Panel {
         title: "Smoothed margin l^-1(L)/||theta||^2 (dashed: normalized)".into(),
         x_label: "step".into(),
@@ -477,32 +439,92 @@ fn figures(runs: &[&Trace], probes: &[usize]) -> [Panel; 2] {
         legend: Legend::LowerLeft,
         ..Default::default()
     };
-    for t in runs {
-        let at = |f: &dyn Fn(&Row) -> f64| -> Vec<(f64, f64)> {
-            t.rows
-                .iter()
-                .filter(|r| r.0 > 0 && probes.binary_search(&r.0).is_ok())
-                .map(|r| (r.0 as f64, f(r)))
+    for r in runs {
+        let t0 = r.fit_step.unwrap_or(usize::MAX) as f64;
+        let after = |metric: &str| -> Vec<(f64, f64)> {
+            let series = metrics.series(&r.run, metric);
+            series
+                .into_iter()
+                .filter(|p| p.0 > 0.0 && p.0 >= t0)
                 .collect()
-        };
-        let after = |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
-            let t0 = t.fit_step.unwrap_or(usize::MAX) as f64;
-            v.into_iter().filter(|p| p.0 >= t0).collect()
         };
         margins
             .series
-            .push(Series::line(t.label.clone(), after(at(&|r| r.1))));
+            .push(Series::line(r.run.clone(), after("smoothed_margin")));
         margins.series.push(Series::reference(
-            format!("{} normalized", t.label),
-            after(at(&|r| r.2)),
+            format!("{} normalized", r.run),
+            after("normalized_margin"),
         ));
         // The control's ln L reaches -1e155 within a few thousand steps and would flatten the rest.
-        if !t.label.starts_with("naive") {
+        if !r.run.starts_with("naive") {
+            let ln_loss = metrics.series(&r.run, "ln_loss");
             loss.series.push(Series::line(
-                t.label.clone(),
-                at(&|r| r.3 / std::f64::consts::LN_10),
+                r.run.clone(),
+                ln_loss
+                    .into_iter()
+                    .filter(|p| p.0 > 0.0)
+                    .map(|(t, l)| (t, l / std::f64::consts::LN_10))
+                    .collect(),
             ));
         }
     }
     [margins, loss]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    fn run(name: &str, drop: Measured) -> RunSummary {
+        RunSummary {
+            run: name.into(),
+            step_size: 0.01,
+            fit_step: Some(500),
+            smoothed_margin: 0.06,
+            normalized_margin: 0.0602,
+            ln_loss: -7.0,
+            param_sq: 100.0,
+            t0: Measured::Value(500.0),
+            largest_step_drop: drop.clone(),
+            largest_probe_drop: drop,
+            probes_after_fit: 150,
+            min_order_gap: Measured::Value(1e-4),
+            end_gap: Measured::Value(3e-3),
+        }
+    }
+
+    fn verdicts(control_drop: Measured) -> Vec<(String, Verdict)> {
+        let s = HomogeneousMarginSummary {
+            runs: vec![
+                run("A-fixed", Measured::Value(-1e-9)),
+                run("B-fast", Measured::Value(-1e-4)),
+                run("naive-c-over-L", control_drop),
+            ],
+            run_a_halvings: 0,
+            degree: 2.0,
+            loss_slope_last_decade: Measured::Value(-1.01),
+        };
+        let checks = HomogeneousMargin::checks(&HomogeneousMarginConfig::default(), &s);
+        checks.into_iter().map(|c| (c.name, c.verdict)).collect()
+    }
+
+    #[test]
+    fn a_monotone_summary_passes_and_a_control_without_a_drop_fails() {
+        let pass = verdicts(Measured::Value(0.05));
+        assert!(pass.iter().all(|(_, v)| *v == Verdict::Pass), "{pass:?}");
+        let fail = verdicts(Measured::Value(1e-6));
+        let failed: Vec<_> = fail.iter().filter(|(_, v)| *v == Verdict::Fail).collect();
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].0.starts_with("naive-c-over-L"));
+        let missing = verdicts(Measured::Missing("never fits".into()));
+        assert!(missing.iter().any(|(_, v)| *v == Verdict::Fail));
+    }
+
+    #[test]
+    fn a_summary_reads_back_as_written() {
+        let s = run("A-fixed", Measured::Missing("never fits the data".into()));
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<RunSummary>(&text).unwrap(), s);
+    }
 }

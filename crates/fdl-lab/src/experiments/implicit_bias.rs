@@ -1,9 +1,9 @@
 //! Shared pieces of the implicit-bias experiments on linear-in-input models: the data, the
 //! training of one variant with log-spaced probes, and config validation helpers.
 
-use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{RunContext, Validate};
+use crate::require::{require_at_least, require_margin_loss, require_positive};
 use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, rng_from_seed};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
@@ -149,8 +149,6 @@ impl LinearTraining {
 
 /// A trained variant: its final predictor and its predictors at the probe steps.
 pub(crate) struct Trained<M> {
-    /// Variant label.
-    pub label: String,
     /// The final effective predictor beta.
     pub beta: Vec<f64>,
     /// `(step, beta)` at every probe.
@@ -225,7 +223,6 @@ pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
                 .record(label, *step, "cos_final", cosine(b, &beta))?;
         }
         Ok(Trained {
-            label: label.to_string(),
             beta,
             history,
             model,

@@ -2,13 +2,13 @@
 //! l2 (kernel) or an l1 (rich) implicit bias depending on its initialization scale alpha
 //! (Woodworth et al. 2020, arXiv:2002.09277). SCIENCE.md, section C.
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use fdl_analysis::{
     lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
 };

@@ -2,12 +2,12 @@
 //! empirical NTK barely drifts and the network tracks f_lin (Lee et al. 2019,
 //! arXiv:1902.06720; Chizat, Oyallon, Bach 2019, arXiv:1812.07956). SCIENCE.md, section A.
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{loglog_slope, max_of};
 use burn::tensor::Tensor;
 use fdl_analysis::kernel_gd_predictions;

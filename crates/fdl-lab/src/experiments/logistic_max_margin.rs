@@ -4,13 +4,13 @@
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
 use super::implicit_bias::{LinearData, upload_linear_data};
-use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_margin_loss, require_positive};
 use crate::stats::max_of;
 use fdl_analysis::{MaxMargin, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular};
 use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};

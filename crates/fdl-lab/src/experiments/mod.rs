@@ -1,4 +1,4 @@
-//! The experiments, one module each, in one ordered registry (`fdl list` reads it).
+//! fdl's experiments, one module each, in catalogue order (`fdl list` reads it).
 
 mod depth_conv;
 mod depth_linear;
@@ -11,7 +11,6 @@ mod logistic_max_margin;
 mod ntk_vs_regularized;
 mod overparam_generalization;
 mod overparam_margin;
-mod require;
 mod steepest_descent;
 
 pub use depth_conv::{DepthConv, DepthConvConfig};
@@ -26,39 +25,22 @@ pub use overparam_generalization::{OverparamGeneralization, OverparamGeneralizat
 pub use overparam_margin::{OverparamMargin, OverparamMarginConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
 
-use crate::experiment::{Experiment, Registered};
+use crate::experiment::{DynExperiment, Pipeline, Registered};
 use std::marker::PhantomData;
 
-static DEPTH_CONV: Registered<DepthConv> = Registered(PhantomData);
-static DEPTH_LINEAR: Registered<DepthLinear> = Registered(PhantomData);
-static GD_GLOBAL_MIN: Registered<GdGlobalMin> = Registered(PhantomData);
-static HOMOGENEOUS_MARGIN: Registered<HomogeneousMargin> = Registered(PhantomData);
-static KERNEL_VS_RICH: Registered<KernelVsRich> = Registered(PhantomData);
-static LAZY_DRIFT: Registered<LazyDrift> = Registered(PhantomData);
-static LOGISTIC_MAX_MARGIN: Registered<LogisticMaxMargin> = Registered(PhantomData);
-static NTK_VS_REGULARIZED: Registered<NtkVsRegularized> = Registered(PhantomData);
-static OVERPARAM_GENERALIZATION: Registered<OverparamGeneralization> = Registered(PhantomData);
-static OVERPARAM_MARGIN: Registered<OverparamMargin> = Registered(PhantomData);
-static STEEPEST_DESCENT: Registered<SteepestDescent> = Registered(PhantomData);
-
-/// Every experiment, in catalogue order.
-pub fn registry() -> [&'static dyn Experiment; 11] {
-    [
-        &GD_GLOBAL_MIN,
-        &LAZY_DRIFT,
-        &OVERPARAM_GENERALIZATION,
-        &OVERPARAM_MARGIN,
-        &NTK_VS_REGULARIZED,
-        &HOMOGENEOUS_MARGIN,
-        &LOGISTIC_MAX_MARGIN,
-        &STEEPEST_DESCENT,
-        &KERNEL_VS_RICH,
-        &DEPTH_LINEAR,
-        &DEPTH_CONV,
+/// fdl's experiments, in catalogue order (what `Lab::with_builtins` registers).
+pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
+    vec![
+        Box::new(Registered::<GdGlobalMin>(PhantomData)),
+        Box::new(Registered::<LazyDrift>(PhantomData)),
+        Box::new(Registered::<OverparamGeneralization>(PhantomData)),
+        Box::new(Registered::<OverparamMargin>(PhantomData)),
+        Box::new(Registered::<NtkVsRegularized>(PhantomData)),
+        Box::new(Pipeline::<HomogeneousMargin>(PhantomData)),
+        Box::new(Registered::<LogisticMaxMargin>(PhantomData)),
+        Box::new(Registered::<SteepestDescent>(PhantomData)),
+        Box::new(Registered::<KernelVsRich>(PhantomData)),
+        Box::new(Pipeline::<DepthLinear>(PhantomData)),
+        Box::new(Pipeline::<DepthConv>(PhantomData)),
     ]
-}
-
-/// Looks an experiment up by name.
-pub fn find(name: &str) -> Option<&'static dyn Experiment> {
-    registry().into_iter().find(|e| e.name() == name)
 }

@@ -3,12 +3,12 @@
 //! net's linearization) needs Omega(d^2) (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369, Theorem
 //! 2.1). SCIENCE.md, section B.
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;

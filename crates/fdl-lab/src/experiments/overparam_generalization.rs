@@ -3,12 +3,12 @@
 //! its parameter count grows without bound; margins, not parameter counts, explain why
 //! (SCIENCE.md, section B, "Does overparametrization hurt generalization?").
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_figures};
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};

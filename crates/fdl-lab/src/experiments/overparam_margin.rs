@@ -3,12 +3,12 @@
 //! in width and equals half the l1-SVM margin over the lifted features relu(u . x) once the net
 //! is wide enough (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369). SCIENCE.md, section B.
 
-use super::require::{require_at_least, require_positive, require_sweep};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_figures};
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{StatError, largest_drop, max_of, min_of};
 use crate::sweep::run_cells;
 use burn::tensor::Device;

@@ -3,13 +3,13 @@
 //! arXiv:1802.08246): the optimizer's geometry picks the margin. SCIENCE.md, section C.
 
 use super::implicit_bias::linear_data;
-use super::require::{require_at_least, require_margin_loss, require_positive};
 use crate::device::DType;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
 use crate::recorder::predictors_csv;
 use crate::report::{Check, Comparison, Report};
+use crate::require::{require_at_least, require_margin_loss, require_positive};
 use crate::stats::decade_exponent;
 use fdl_analysis::{MaxMargin, lp_max_margin, lp_norm, min_margin};
 use fdl_data::gaussian_difference_labels;

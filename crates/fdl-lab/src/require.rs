@@ -1,10 +1,10 @@
-//! Range checks shared by the experiments' `Validate` impls: each error names its key.
+//! Range checks for `Validate` impls (fdl's experiments and yours): each error names its key.
 
 use crate::error::ConfigError;
 use fdl_optim::Loss;
 
 /// `Err` unless `value >= min`.
-pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(
+pub fn require_at_least<T: PartialOrd + std::fmt::Display>(
     key: &'static str,
     value: T,
     min: T,
@@ -22,7 +22,7 @@ pub(crate) fn require_at_least<T: PartialOrd + std::fmt::Display>(
 }
 
 /// `Err` unless `loss` is a margin loss (the implicit-bias experiments are classification).
-pub(crate) fn require_margin_loss(loss: Loss) -> Result<(), ConfigError> {
+pub fn require_margin_loss(loss: Loss) -> Result<(), ConfigError> {
     if loss.is_classification() {
         Ok(())
     } else {
@@ -35,7 +35,7 @@ pub(crate) fn require_margin_loss(loss: Loss) -> Result<(), ConfigError> {
 }
 
 /// `Err` unless `value` is finite and positive.
-pub(crate) fn require_positive(key: &'static str, value: f64) -> Result<(), ConfigError> {
+pub fn require_positive(key: &'static str, value: f64) -> Result<(), ConfigError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -48,7 +48,7 @@ pub(crate) fn require_positive(key: &'static str, value: f64) -> Result<(), Conf
 }
 
 /// `Err` unless the list is non-empty and every depth is in 1..=16.
-pub(crate) fn require_depths(
+pub fn require_depths(
     key: &'static str,
     depths: &[usize],
     allow_empty: bool,
@@ -67,7 +67,7 @@ pub(crate) fn require_depths(
 
 /// `Err` unless `values` has at least two entries, each passing `valid` (a sweep the checks fit
 /// a slope or a transition to).
-pub(crate) fn require_sweep<T: std::fmt::Debug>(
+pub fn require_sweep<T: std::fmt::Debug>(
     key: &'static str,
     values: &[T],
     valid: impl Fn(&T) -> bool,
