@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
-use fdl_lab::device::{DType, DeviceKind, init_device};
+use fdl_lab::device::{BackendKind, Precision, init_device};
 use fdl_models::{LinearConv, LinearConvConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
@@ -26,7 +26,7 @@ fn main() {
 }
 
 fn device() -> Device {
-    init_device(DeviceKind::Flex, DType::F64).expect("f64 on flex")
+    init_device(BackendKind::Flex, Precision::F64).expect("f64 on flex")
 }
 
 fn setup(dim: usize, depth: usize) -> (Trainer<LinearConv>, Batch) {

@@ -5,7 +5,7 @@
 
 use divan::Bencher;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
-use fdl_lab::device::{DType, DeviceKind, init_device};
+use fdl_lab::device::{BackendKind, Precision, init_device};
 use fdl_models::{MlpConfig, OuterLayer, Scaling, TwoLayerConfig, tensor2_from_host, to_host};
 
 /// The allocator the `fdl` binary uses, so the timings are the binary's.
@@ -17,7 +17,7 @@ fn main() {
 }
 
 fn inputs(n: usize, d: usize) -> burn::tensor::Tensor<2> {
-    let device = init_device(DeviceKind::Flex, DType::F32).expect("flex device");
+    let device = init_device(BackendKind::Flex, Precision::F32).expect("flex device");
     let data = gaussian_random_labels(n, d, &mut rng_from_seed(0));
     tensor2_from_host(data.x(), n, d, &device)
 }

@@ -10,7 +10,7 @@
 use burn::tensor::Device;
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use fdl_lab::device::{DType, DeviceKind, init_device};
+use fdl_lab::device::{BackendKind, Precision, init_device};
 use fdl_models::{DeepLinear, DeepLinearConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, NormScope, StepRule, StepRuleKind, TrainConfig, Trainer,
@@ -31,7 +31,7 @@ fn main() {
 }
 
 fn device() -> Device {
-    init_device(DeviceKind::Flex, DType::F64).expect("f64 on flex")
+    init_device(BackendKind::Flex, Precision::F64).expect("f64 on flex")
 }
 
 /// W4's data: Gaussian inputs labelled by a Gaussian planted predictor (separable).

@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{rng_from_seed, sphere_gaussian_targets};
-use fdl_lab::device::{DType, DeviceKind, init_device};
+use fdl_lab::device::{BackendKind, Precision, init_device};
 use fdl_models::{
     OuterLayer, ScalarModel, Scaling, TwoLayer, TwoLayerConfig, tensor1_from_host,
     tensor2_from_host,
@@ -47,12 +47,12 @@ impl ScalarModel for Composed {
 fn steps<M: ScalarModel>(
     bencher: Bencher,
     width: usize,
-    dtype: DType,
+    dtype: Precision,
     wrap: impl FnOnce(TwoLayer) -> M,
 ) {
     // The dtype is fixed once per process; run f32 and f64 as separate invocations
     // (`cargo bench --bench two_layer_step -- f32`).
-    let device = init_device(DeviceKind::Flex, dtype).expect("flex device");
+    let device = init_device(BackendKind::Flex, dtype).expect("flex device");
     let data = sphere_gaussian_targets(N, D, &mut rng_from_seed(0));
     let batch = Batch {
         x: tensor2_from_host(data.x(), N, D, &device),
@@ -82,15 +82,15 @@ fn steps<M: ScalarModel>(
 
 #[divan::bench(args = [1024, 4096, 16384], sample_count = 10)]
 fn f32_5_steps(bencher: Bencher, width: usize) {
-    steps(bencher, width, DType::F32, |net| net);
+    steps(bencher, width, Precision::F32, |net| net);
 }
 
 #[divan::bench(args = [1024, 4096, 16384], sample_count = 10)]
 fn f64_5_steps(bencher: Bencher, width: usize) {
-    steps(bencher, width, DType::F64, |net| net);
+    steps(bencher, width, Precision::F64, |net| net);
 }
 
 #[divan::bench(args = [1024, 4096], sample_count = 10)]
 fn unfused_f32_5_steps(bencher: Bencher, width: usize) {
-    steps(bencher, width, DType::F32, |net| Composed { net });
+    steps(bencher, width, Precision::F32, |net| Composed { net });
 }

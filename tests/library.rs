@@ -2,7 +2,7 @@
 //! built-in defaults, and long runs stay finite.
 
 use fdl_data::{gaussian_random_labels, rng_from_seed};
-use fdl_lab::device::{DType, DeviceKind, init_device};
+use fdl_lab::device::{BackendKind, Precision, init_device};
 use fdl_models::{LinearConvConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 
@@ -42,7 +42,7 @@ fn shipped_experiment_files_equal_the_built_in_defaults() {
 /// parameterization keeps every quantity finite.
 #[test]
 fn hundred_thousand_relative_steps_of_a_depth_four_conv_net_stay_finite() {
-    let device = init_device(DeviceKind::Flex, DType::F64).expect("f64 on flex");
+    let device = init_device(BackendKind::Flex, Precision::F64).expect("f64 on flex");
     let data = gaussian_random_labels(5, 16, &mut rng_from_seed(0));
     let batch = Batch {
         x: tensor2_from_host(data.x(), 5, 16, &device),
@@ -82,4 +82,28 @@ fn hundred_thousand_relative_steps_of_a_depth_four_conv_net_stay_finite() {
         "the plain parameterization would have overflowed: ln ||beta|| ~ {ln_beta}"
     );
     assert!(last_margin.is_some_and(|m| m.is_finite() && m > 0.0));
+}
+
+/// Every package depends on the workspace-hack crate, so a package-scoped build (`cargo test -p
+/// fdl-models`) resolves features as the workspace does and does not rebuild Burn.
+#[test]
+fn every_workspace_member_depends_on_the_workspace_hack() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut manifests = vec![format!("{root}/Cargo.toml")];
+    for dir in ["crates", "examples"] {
+        for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+            let path = entry.unwrap().path().join("Cargo.toml");
+            if path.is_file() && !path.starts_with(format!("{root}/crates/fdl-workspace-hack")) {
+                manifests.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(manifests.len() >= 7, "{manifests:?}");
+    for m in manifests {
+        let text = std::fs::read_to_string(&m).unwrap();
+        assert!(
+            text.contains("fdl-workspace-hack = {"),
+            "{m} lacks the fdl-workspace-hack dependency (run scripts/workspace-hack.sh)"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`, `check <run>`,
 //! `replot <run>`, on the experiments of a [`Lab`].
 
+use crate::device::{BackendKind, Precision};
 use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED};
 use crate::lab::{Lab, RunOutcome, RunRequest, read_config_file};
 use crate::report::Verdict;
@@ -61,11 +62,11 @@ struct RunOptions {
     #[arg(long)]
     seed: Option<u64>,
     /// Backend: flex (default), ndarray, wgpu (the latter two need their cargo feature).
-    #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
-    device: Option<String>,
+    #[arg(long, value_enum)]
+    device: Option<BackendKind>,
     /// Float precision [default: the experiment's, f64 for implicit-bias experiments].
-    #[arg(long, value_parser = ["f32", "f64"])]
-    dtype: Option<String>,
+    #[arg(long, value_enum)]
+    dtype: Option<Precision>,
     /// Override a config key, e.g. --set steps=200000 --set depths=[1,2,3,4,5].
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
@@ -80,8 +81,8 @@ impl RunOptions {
             out: self.out,
             data: self.data,
             seed: self.seed,
-            device: self.device,
-            dtype: self.dtype,
+            device: self.device.map(|d| d.name().to_string()),
+            dtype: self.dtype.map(|d| d.name().to_string()),
             sets: self.sets,
         }
     }

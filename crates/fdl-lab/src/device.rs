@@ -5,9 +5,9 @@ use burn::tensor::{Device, FloatDType};
 use serde::{Deserialize, Serialize};
 
 /// A Burn backend compiled into this binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum DeviceKind {
+pub enum BackendKind {
     /// Burn's pure-Rust CPU backend (gemm, rayon, SIMD): the default.
     Flex,
     /// Burn's ndarray CPU backend (feature `ndarray`; deprecated upstream).
@@ -17,24 +17,24 @@ pub enum DeviceKind {
 }
 
 /// Floating-point precision of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum DType {
+pub enum Precision {
     /// 32-bit floats.
     F32,
     /// 64-bit floats (implicit-bias experiments: margins pass 745 and exp underflows).
     F64,
 }
 
-impl DeviceKind {
+impl BackendKind {
     /// The backends compiled into this build.
-    pub fn compiled() -> Vec<DeviceKind> {
-        let mut kinds = vec![DeviceKind::Flex];
+    pub fn compiled() -> Vec<BackendKind> {
+        let mut kinds = vec![BackendKind::Flex];
         if cfg!(feature = "ndarray") {
-            kinds.push(DeviceKind::Ndarray);
+            kinds.push(BackendKind::Ndarray);
         }
         if cfg!(feature = "wgpu") {
-            kinds.push(DeviceKind::Wgpu);
+            kinds.push(BackendKind::Wgpu);
         }
         kinds
     }
@@ -42,29 +42,29 @@ impl DeviceKind {
     /// Lower-case name as used on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            DeviceKind::Flex => "flex",
-            DeviceKind::Ndarray => "ndarray",
-            DeviceKind::Wgpu => "wgpu",
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
         }
     }
 }
 
-impl DType {
+impl Precision {
     /// Lower-case name as used on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            DType::F32 => "f32",
-            DType::F64 => "f64",
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
         }
     }
 }
 
-fn base_device(kind: DeviceKind) -> Result<Device, LabError> {
+fn base_device(kind: BackendKind) -> Result<Device, LabError> {
     let missing = |feature: &str| {
         LabError::Usage(format!(
             "device '{}' is not compiled in; rebuild with `--features {feature}` (compiled: {})",
             kind.name(),
-            DeviceKind::compiled()
+            BackendKind::compiled()
                 .iter()
                 .map(|k| k.name())
                 .collect::<Vec<_>>()
@@ -72,16 +72,16 @@ fn base_device(kind: DeviceKind) -> Result<Device, LabError> {
         ))
     };
     match kind {
-        DeviceKind::Flex => Ok(Device::flex()),
+        BackendKind::Flex => Ok(Device::flex()),
         #[cfg(feature = "ndarray")]
         #[allow(deprecated)]
-        DeviceKind::Ndarray => Ok(Device::ndarray()),
+        BackendKind::Ndarray => Ok(Device::ndarray()),
         #[cfg(not(feature = "ndarray"))]
-        DeviceKind::Ndarray => Err(missing("ndarray")),
+        BackendKind::Ndarray => Err(missing("ndarray")),
         #[cfg(feature = "wgpu")]
-        DeviceKind::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        BackendKind::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         #[cfg(not(feature = "wgpu"))]
-        DeviceKind::Wgpu => Err(missing("wgpu")),
+        BackendKind::Wgpu => Err(missing("wgpu")),
     }
 }
 
@@ -89,11 +89,11 @@ fn base_device(kind: DeviceKind) -> Result<Device, LabError> {
 ///
 /// Burn fixes a device's dtype at its first use, process-wide: asking for a second dtype on the
 /// same backend in one process is an error.
-pub fn init_device(kind: DeviceKind, dtype: DType) -> Result<Device, LabError> {
+pub fn init_device(kind: BackendKind, dtype: Precision) -> Result<Device, LabError> {
     let mut device = base_device(kind)?;
     let float = match dtype {
-        DType::F32 => FloatDType::F32,
-        DType::F64 => FloatDType::F64,
+        Precision::F32 => FloatDType::F32,
+        Precision::F64 => FloatDType::F64,
     };
     if let Err(e) = device.configure(float) {
         // Already fixed earlier in this process: fine if it is the dtype we want.

@@ -2,7 +2,7 @@
 //! type-erased form for the registry, and the context a run gets.
 
 use crate::config::{from_table_naming_keys, to_table};
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::figures::Panel;
 use crate::recorder::{Metrics, Recorder};
@@ -39,7 +39,7 @@ pub trait Experiment: Sync + Send + 'static {
     /// One-line claim.
     const CLAIM: &'static str;
     /// Default float precision.
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
     /// Overrides for `--quick` (a reduced run that still evaluates every check it can).
     fn quick() -> Table {
         Table::new()
@@ -95,7 +95,7 @@ pub(crate) trait ExperimentSpec: Sync + Send + 'static {
     /// One-line claim.
     const CLAIM: &'static str;
     /// Default float precision.
-    const DTYPE: DType;
+    const DTYPE: Precision;
     /// Overrides for `--quick` (a reduced run that still evaluates every check it can).
     fn quick() -> Table;
     /// Runs the experiment and returns its report.
@@ -107,7 +107,7 @@ pub struct RunContext {
     /// Autodiff device, dtype already fixed.
     pub device: Device,
     /// The dtype of the run.
-    pub dtype: DType,
+    pub dtype: Precision,
     /// Seed for data and initialisation.
     pub seed: u64,
     /// Data from `--data`, if given (otherwise experiments generate theirs from the seed).
@@ -125,7 +125,7 @@ impl RunContext {
     /// A context writing into `folder`.
     pub fn new(
         device: Device,
-        dtype: DType,
+        dtype: Precision,
         seed: u64,
         data: Option<Dataset>,
         folder: RunFolder,
@@ -200,7 +200,7 @@ pub trait DynExperiment: Sync + Send {
     /// One-line claim.
     fn claim(&self) -> &'static str;
     /// Default dtype.
-    fn dtype(&self) -> DType;
+    fn dtype(&self) -> Precision;
     /// The defaults as a TOML table.
     fn defaults(&self) -> Table;
     /// `--quick` overrides.
@@ -229,7 +229,7 @@ macro_rules! described {
         fn claim(&self) -> &'static str {
             E::CLAIM
         }
-        fn dtype(&self) -> DType {
+        fn dtype(&self) -> Precision {
             E::DTYPE
         }
         fn defaults(&self) -> Table {

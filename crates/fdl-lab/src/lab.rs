@@ -4,7 +4,7 @@
 //! `check` and `replot` redo the report and the figures of a run folder from its summary.
 
 use crate::config::{Layers, from_table, parse_set};
-use crate::device::{DType, DeviceKind, init_device};
+use crate::device::{BackendKind, Precision, init_device};
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{DynExperiment, Experiment, Figure, Pipeline, RunContext};
 use crate::figures::save_svg;
@@ -25,8 +25,8 @@ const COMMON_KEYS: [&str; 4] = ["seed", "device", "dtype", "data"];
 #[serde(deny_unknown_fields)]
 struct CommonConfig {
     seed: u64,
-    device: DeviceKind,
-    dtype: DType,
+    device: BackendKind,
+    dtype: Precision,
     #[serde(default)]
     data: Option<PathBuf>,
 }
@@ -92,7 +92,7 @@ fn resolve(exp: &dyn DynExperiment, req: &RunRequest) -> Result<Table, LabError>
     table.insert("seed".into(), Value::Integer(0));
     table.insert(
         "device".into(),
-        Value::String(DeviceKind::Flex.name().into()),
+        Value::String(BackendKind::Flex.name().into()),
     );
     table.insert("dtype".into(), Value::String(exp.dtype().name().into()));
     table.extend(exp.defaults());

@@ -2,7 +2,7 @@
 //! linear rate while the weights barely move and the Gram matrix H(t) stays near H_inf (Du,
 //! Zhai, Poczos, Singh 2018, arXiv:1810.02054). SCIENCE.md, section A.
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -257,7 +257,7 @@ impl ExperimentSpec for GdGlobalMin {
     const CLAIM: &'static str = "Gradient descent on a wide two-layer ReLU net (square loss, fixed step) reaches zero \
         training loss at a linear rate; the weights move like m^{-1/2} and the Gram matrix stays near H_inf, \
         whose smallest eigenvalue sets the rate.";
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { n = 40 dim = 20 widths = [100, 400, 1600] steps = 300 }

@@ -2,7 +2,7 @@
 //! l2 (kernel) or an l1 (rich) implicit bias depending on its initialization scale alpha
 //! (Woodworth et al. 2020, arXiv:2002.09277). SCIENCE.md, section C.
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -145,7 +145,7 @@ impl ExperimentSpec for KernelVsRich {
     const CLAIM: &'static str = "The diagonal linear net f(x) = <u^D - v^D, x> trained from u = v = alpha 1 converges \
         to the min-l1 interpolant as alpha -> 0 (rich regime) and to the min-l2 interpolant as alpha grows (kernel \
         regime); for D = 2 exactly to argmin Q_alpha.";
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { n = 20 dim = 40 alphas = [0.001, 0.1, 1.0, 10.0] depths = [2] target_loss = 1e-8 }

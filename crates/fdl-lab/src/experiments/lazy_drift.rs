@@ -2,7 +2,7 @@
 //! empirical NTK barely drifts and the network tracks f_lin (Lee et al. 2019,
 //! arXiv:1902.06720; Chizat, Oyallon, Bach 2019, arXiv:1812.07956). SCIENCE.md, section A.
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -405,7 +405,7 @@ impl ExperimentSpec for LazyDrift {
     const NAME: &'static str = "lazy-drift";
     const CLAIM: &'static str = "Wide ReLU networks in NTK parameterization train like their linearization: the \
         empirical NTK drifts less the wider the net, the weights barely move, and the network tracks f_lin.";
-    const DTYPE: DType = DType::F32;
+    const DTYPE: Precision = Precision::F32;
 
     /// Fewer points and widths, but every step: the drift slope depends on the training length
     /// (second order in time at first, so about -1 after 200 steps; -0.88 after 1000).

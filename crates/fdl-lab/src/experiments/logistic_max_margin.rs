@@ -4,7 +4,7 @@
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
 use super::implicit_bias::{LinearData, upload_linear_data};
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -369,7 +369,7 @@ impl ExperimentSpec for LogisticMaxMargin {
     const CLAIM: &'static str = "Gradient descent on separable data with the logistic loss converges in direction to the \
         l2 max-margin (SVM) predictor, slowly: the gaps shrink like 1/log t, ||w|| grows like ||w_svm|| log t and the \
         loss falls like 1/t. Adam is not drawn to the l2 max margin.";
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 20000 }

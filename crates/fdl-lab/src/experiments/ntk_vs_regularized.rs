@@ -3,7 +3,7 @@
 //! net's linearization) needs Omega(d^2) (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369, Theorem
 //! 2.1). SCIENCE.md, section B.
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -388,7 +388,7 @@ impl ExperimentSpec for NtkVsRegularized {
     const CLAIM: &'static str = "A regularized two-layer ReLU net learns XOR hidden in d dimensions from O(d) samples; \
         its neural tangent kernel (interpolation, SVM, or the trained linearization) needs Omega(d^2) \
         (Wei, Lee, Liu, Ma 2019).";
-    const DTYPE: DType = DType::F32;
+    const DTYPE: Precision = Precision::F32;
 
     fn quick() -> toml::Table {
         toml::toml! {
@@ -1030,14 +1030,14 @@ fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::{DeviceKind, init_device};
+    use crate::device::{BackendKind, init_device};
 
     /// Training the centered linearization on the square loss is kernel regression with its
     /// tangent kernel: from delta = 0 it converges to the min-norm interpolant, so the two
     /// predict the same on held-out points (the agreement the experiment relies on).
     #[test]
     fn the_trained_linearization_predicts_like_its_tangent_kernel_interpolant() {
-        let device = init_device(DeviceKind::Flex, DType::F64).expect("flex device");
+        let device = init_device(BackendKind::Flex, Precision::F64).expect("flex device");
         let d = 6;
         let train = xor_cube(12, d, XorNoise::Cube, &mut rng_from_seed(3));
         let test = xor_cube(50, d, XorNoise::Cube, &mut rng_from_seed(4));

@@ -3,7 +3,7 @@
 //! its parameter count grows without bound; margins, not parameter counts, explain why
 //! (SCIENCE.md, section B, "Does overparametrization hurt generalization?").
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_figures};
@@ -221,7 +221,7 @@ impl ExperimentSpec for OverparamGeneralization {
     const CLAIM: &'static str = "Past the interpolation point, making a two-layer ReLU net wider does not make its test \
         error on real data (handwritten digits) worse, although classical capacity bounds grow with the parameter \
         count; margins, not parameter counts, explain why.";
-    const DTYPE: DType = DType::F32;
+    const DTYPE: Precision = Precision::F32;
 
     fn quick() -> toml::Table {
         toml::toml! {

@@ -3,7 +3,7 @@
 //! in width and equals half the l1-SVM margin over the lifted features relu(u . x) once the net
 //! is wide enough (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369). SCIENCE.md, section B.
 
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_figures};
@@ -234,7 +234,7 @@ impl ExperimentSpec for OverparamMargin {
     const CLAIM: &'static str = "With logistic loss and lambda ||theta||^2, the normalized margin of a two-layer ReLU net \
         tends to the max margin as lambda -> 0; it is non-decreasing in width and reaches half the l1-SVM margin \
         over the lifted features relu(u.x) (Wei, Lee, Liu, Ma 2019).";
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! {

@@ -3,7 +3,7 @@
 //! arXiv:1802.08246): the optimizer's geometry picks the margin. SCIENCE.md, section C.
 
 use super::implicit_bias::linear_data;
-use crate::device::DType;
+use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{ExperimentSpec, RunContext, Validate};
 use crate::figures::{Legend, Panel, Series, save_svg};
@@ -130,7 +130,7 @@ impl ExperimentSpec for SteepestDescent {
     const CLAIM: &'static str = "Steepest descent w.r.t. an l_p norm (p = 1: coordinate descent, 2: gradient descent, \
         inf: sign descent) converges in direction to the l_p max-margin predictor: the optimizer's geometry \
         decides which margin is maximized.";
-    const DTYPE: DType = DType::F64;
+    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 100000 }
