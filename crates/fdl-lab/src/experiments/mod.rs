@@ -38,7 +38,7 @@ pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
         Box::new(Registered::<NtkVsRegularized>(PhantomData)),
         Box::new(Pipeline::<HomogeneousMargin>(PhantomData)),
         Box::new(Registered::<LogisticMaxMargin>(PhantomData)),
-        Box::new(Registered::<SteepestDescent>(PhantomData)),
+        Box::new(Pipeline::<SteepestDescent>(PhantomData)),
         Box::new(Registered::<KernelVsRich>(PhantomData)),
         Box::new(Pipeline::<DepthLinear>(PhantomData)),
         Box::new(Pipeline::<DepthConv>(PhantomData)),

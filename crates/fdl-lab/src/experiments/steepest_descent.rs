@@ -3,15 +3,14 @@
 //! arXiv:1802.08246): the optimizer's geometry picks the margin. SCIENCE.md, section C.
 
 use super::implicit_bias::linear_data;
-use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::recorder::predictors_csv;
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::{Metrics, predictors_csv};
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_margin_loss, require_positive};
-use crate::stats::decade_exponent;
-use fdl_analysis::{MaxMargin, lp_max_margin, lp_norm, min_margin};
+use crate::stats::{Measured, decade_exponent};
+use fdl_analysis::{MaxMargin, SolveStatus, lp_max_margin, lp_norm, min_margin};
 use fdl_data::gaussian_difference_labels;
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
@@ -19,7 +18,6 @@ use fdl_optim::{
     dual_exponent, log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of steepest-descent; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +78,51 @@ impl Validate for SteepestDescentConfig {
     }
 }
 
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SteepestDescentSummary {
+    /// Whether the data came from `--data` (the tolerances differ).
+    pub user_data: bool,
+    /// Every optimizer's normalized margin in every norm, and the exact optima.
+    pub margin_table: MarginTable,
+    /// How far the other norms' exact optima fall short of optimum i in norm i (relative).
+    pub optima_separation: Vec<f64>,
+    /// Which other norm's optimum comes closest in norm i.
+    pub nearest_other: Vec<usize>,
+    /// The norms the theory cannot rank at the demanded accuracy (a tie).
+    pub undecided_norms: Vec<Tie>,
+    /// Exponent a of the gap's t^-a over the last decade, per optimizer.
+    pub gap_rate: Vec<Measured>,
+    /// The exact l_p max-margin solves, per norm.
+    pub optima_status: Vec<SolveStatus>,
+}
+
+/// `margins[i][j]`: optimizer i's normalized margin in norm j.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarginTable {
+    /// Optimizer labels.
+    pub rows: Vec<String>,
+    /// Norm labels.
+    pub columns: Vec<String>,
+    /// The margins.
+    pub margins: Vec<Vec<f64>>,
+    /// The exact l_p max margin per norm.
+    pub optimum: Vec<f64>,
+}
+
+/// A norm whose optimum another norm's optimum matches within the tolerance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tie {
+    /// The norm.
+    pub norm: String,
+    /// Its separation from the nearest other optimum.
+    pub separation: f64,
+    /// The tolerance the checks demand.
+    pub tolerance: f64,
+    /// The other norm.
+    pub tied_with: String,
+}
+
 /// The steepest-descent experiment.
 pub struct SteepestDescent;
 
@@ -124,19 +167,22 @@ fn margin(z: &[f64], w: &[f64], p: f64) -> f64 {
     min_margin(z, w) / lp_norm(w, p)
 }
 
-impl ExperimentSpec for SteepestDescent {
+impl Experiment for SteepestDescent {
     type Config = SteepestDescentConfig;
+    type Summary = SteepestDescentSummary;
     const NAME: &'static str = "steepest-descent";
     const CLAIM: &'static str = "Steepest descent w.r.t. an l_p norm (p = 1: coordinate descent, 2: gradient descent, \
         inf: sign descent) converges in direction to the l_p max-margin predictor: the optimizer's geometry \
         decides which margin is maximized.";
-    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 100000 }
     }
 
-    fn run(config: SteepestDescentConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+    fn run(
+        config: &SteepestDescentConfig,
+        ctx: &mut RunContext,
+    ) -> Result<SteepestDescentSummary, LabError> {
         let setup = linear_data(ctx, |rng| {
             gaussian_difference_labels(config.n, config.dim, rng)
         })?;
@@ -215,8 +261,6 @@ impl ExperimentSpec for SteepestDescent {
             })?;
             finals.push((name, p, w));
         }
-        ctx.finish_progress();
-
         let mut rows: Vec<(String, Vec<f64>)> = finals
             .iter()
             .map(|(n, _, w)| (n.clone(), w.clone()))
@@ -229,21 +273,11 @@ impl ExperimentSpec for SteepestDescent {
         }));
         ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
 
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
         // table[i][j]: optimizer i's normalized margin in norm j.
         let table: Vec<Vec<f64>> = finals
             .iter()
             .map(|(_, _, w)| config.ps.iter().map(|&r| margin(z, w, r)).collect())
             .collect();
-        report.headline(
-            "margin_table",
-            json!({
-                "rows": finals.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>(),
-                "columns": config.ps.iter().map(|&p| label(p)).collect::<Vec<_>>(),
-                "margins": table,
-                "optimum": optima.iter().map(|o| o.margin).collect::<Vec<_>>(),
-            }),
-        );
         // separation[i]: how far the other norms' exact optima fall short of optimum i in norm i,
         // and which comes closest.
         let (separation, nearest): (Vec<f64>, Vec<usize>) = (0..optima.len())
@@ -255,30 +289,60 @@ impl ExperimentSpec for SteepestDescent {
                 (1.0 - best_other / optima[i].margin, k)
             })
             .unzip();
-        let mut undecided = Vec::new();
-        for (i, (name, p, _)) in finals.iter().enumerate() {
+        let user_data = ctx.data.is_some();
+        let undecided_norms = (0..finals.len())
+            .filter(|&i| finals.len() > 1 && separation[i] <= tolerance(config.ps[i], user_data))
+            .map(|i| Tie {
+                norm: label(config.ps[i]),
+                separation: separation[i],
+                tolerance: tolerance(config.ps[i], user_data),
+                tied_with: label(config.ps[nearest[i]]),
+            })
+            .collect();
+        Ok(SteepestDescentSummary {
+            user_data,
+            gap_rate: finals
+                .iter()
+                .map(|(name, _, _)| {
+                    decade_exponent(&ctx.recorder.series(name, "gap"), config.steps).into()
+                })
+                .collect(),
+            margin_table: MarginTable {
+                rows: finals.iter().map(|(n, _, _)| n.clone()).collect(),
+                columns: config.ps.iter().map(|&p| label(p)).collect(),
+                margins: table,
+                optimum: optima.iter().map(|o| o.margin).collect(),
+            },
+            optima_separation: separation,
+            nearest_other: nearest,
+            undecided_norms,
+            optima_status: optima.into_iter().map(|o| o.status).collect(),
+        })
+    }
+
+    fn checks(config: &SteepestDescentConfig, s: &SteepestDescentSummary) -> Vec<Check> {
+        let table = &s.margin_table.margins;
+        let count = table.len();
+        let mut checks = Vec::new();
+        for (i, p) in config.ps.iter().copied().enumerate().take(count) {
+            let name = label(p);
             let own = table[i][i];
-            let opt = optima[i].margin;
-            let base_tol = tolerance(*p, ctx.data.is_some());
+            let opt = s.margin_table.optimum[i];
+            let base_tol = tolerance(p, s.user_data);
             let tol = base_tol * budget_factor(config.steps);
-            let norm = label(*p).trim_start_matches("lp-").to_string();
+            let norm = name.trim_start_matches("lp-").to_string();
             let reference = format!("l_{norm} max margin");
             let gap_name = format!("{name} margin gap to the exact l_{norm} optimum");
-            let rate = decade_exponent(&ctx.recorder.series(name, "gap"), config.steps);
-            report.check(Check::measured(
+            checks.push(Check::measured(
                 format!("{name} gap falls like 1/t over the last decade (exponent a of t^-a)"),
-                rate,
+                s.gap_rate[i].result(),
                 Comparison::AtLeast,
                 RATE_EXPONENT,
                 "1/t gives 1 (Gunasekar et al. 2018 with eta_t = 1/(B^2 L)); 1/log t would give ~0.04",
             ));
             let gap_note = format!(
                 "{own:.6} vs {opt:.6} (exact convex program); tolerance {base_tol:.0e} on {} data at 10^6 steps{}",
-                if ctx.data.is_some() {
-                    "user"
-                } else {
-                    "the default"
-                },
+                if s.user_data { "user" } else { "the default" },
                 if budget_factor(config.steps) > 1.0 {
                     format!(
                         ", x{:.0} for {} steps (the gap falls like 1/t)",
@@ -289,7 +353,7 @@ impl ExperimentSpec for SteepestDescent {
                     String::new()
                 }
             );
-            report.check(if tol > MAX_SCALED_TOLERANCE {
+            checks.push(if tol > MAX_SCALED_TOLERANCE {
                 Check::undecided(
                     gap_name,
                     Comparison::AtMost,
@@ -298,50 +362,63 @@ impl ExperimentSpec for SteepestDescent {
                 )
             } else {
                 Check::new(gap_name, 1.0 - own / opt, Comparison::AtMost, tol, gap_note)
-                    .against(&reference, &optima[i].status)
+                    .against(&reference, &s.optima_status[i])
             });
-            report.reference(reference, &optima[i].status);
-            if finals.len() > 1 && separation[i] <= base_tol {
-                // The theory cannot rank optimizers in this norm at the demanded accuracy: another
-                // norm's exact optimum is within the tolerance of this one (e.g. the same vertex).
-                let other = label(config.ps[nearest[i]]);
-                undecided.push(json!({
-                    "norm": label(*p),
-                    "separation": separation[i],
-                    "tolerance": base_tol,
-                    "tied_with": other,
-                }));
-                report.finding(format!(
-                    "{name} is not ranked in its own norm: the exact {} optimum comes within {:.1e} (relative) of the {} optimum there, inside the {:.0e} the checks demand, so the theory predicts a tie (typically both optima sit on the same vertex of the constraints); measured {name} {:+.2e} against the best other optimizer.",
-                    other,
-                    separation[i].max(0.0),
-                    label(*p),
-                    base_tol,
-                    own - (0..finals.len())
-                        .filter(|&k| k != i)
-                        .map(|k| table[k][i])
-                        .fold(f64::NEG_INFINITY, f64::max),
-                ));
-            } else if finals.len() > 1 {
-                let best_other = (0..finals.len())
-                    .filter(|&k| k != i)
-                    .map(|k| table[k][i])
-                    .fold(f64::NEG_INFINITY, f64::max);
-                report.check(Check::new(
+            let tied = s.undecided_norms.iter().any(|t| t.norm == name);
+            if count > 1 && !tied {
+                checks.push(Check::new(
                     format!("{name} wins its own norm (margin - best other optimizer)"),
-                    own - best_other,
+                    own - best_other(table, i),
                     Comparison::Above,
                     0.0,
                     format!(
                         "the other norms' exact optima fall {:.2e} (relative) short in this norm",
-                        separation[i]
+                        s.optima_separation[i]
                     ),
                 ));
             }
         }
-        report.headline("optima_separation", json!(separation));
-        report.headline("undecided_norms", json!(undecided));
+        checks
+    }
 
+    fn references(s: &SteepestDescentSummary) -> Vec<(String, SolveStatus)> {
+        s.margin_table
+            .columns
+            .iter()
+            .zip(&s.optima_status)
+            .map(|(norm, status)| {
+                let norm = norm.trim_start_matches("lp-");
+                (format!("l_{norm} max margin"), status.clone())
+            })
+            .collect()
+    }
+
+    fn findings(_: &SteepestDescentConfig, s: &SteepestDescentSummary) -> Vec<String> {
+        let table = &s.margin_table;
+        s.undecided_norms
+            .iter()
+            .filter_map(|tie| {
+                // The theory cannot rank optimizers in this norm at the demanded accuracy: another
+                // norm's exact optimum is within the tolerance of this one (e.g. the same vertex).
+                let i = table.columns.iter().position(|c| *c == tie.norm)?;
+                let name = &table.rows[i];
+                Some(format!(
+                    "{name} is not ranked in its own norm: the exact {} optimum comes within {:.1e} (relative) of the {} optimum there, inside the {:.0e} the checks demand, so the theory predicts a tie (typically both optima sit on the same vertex of the constraints); measured {name} {:+.2e} against the best other optimizer.",
+                    tie.tied_with,
+                    tie.separation.max(0.0),
+                    tie.norm,
+                    tie.tolerance,
+                    table.margins[i][i] - best_other(&table.margins, i),
+                ))
+            })
+            .collect()
+    }
+
+    fn figures(
+        _: &SteepestDescentConfig,
+        s: &SteepestDescentSummary,
+        metrics: &Metrics,
+    ) -> Vec<Figure> {
         let mut gap = Panel {
             title: "Relative margin gap in the optimizer's own norm".into(),
             x_label: "step".into(),
@@ -351,13 +428,73 @@ impl ExperimentSpec for SteepestDescent {
             legend: Legend::LowerLeft,
             ..Default::default()
         };
-        for (name, _, _) in &finals {
+        for name in &s.margin_table.rows {
             gap.series
-                .push(Series::line(name.clone(), ctx.recorder.series(name, "gap")));
+                .push(Series::line(name.clone(), metrics.series(name, "gap")));
         }
-        let figure = "figures/margin_gap.svg";
-        save_svg(&ctx.folder.staging().join(figure), &[gap])?;
-        report.figures = vec![figure.into()];
-        Ok(report)
+        vec![Figure::new("margin_gap.svg", [gap])]
+    }
+}
+
+/// The best margin of the other optimizers in optimizer i's norm.
+fn best_other(table: &[Vec<f64>], i: usize) -> f64 {
+    (0..table.len())
+        .filter(|&k| k != i)
+        .map(|k| table[k][i])
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    /// Two optimizers (l2, l_inf), each best in its own norm unless `swap`.
+    fn summary(rate: Measured, swap: bool) -> SteepestDescentSummary {
+        let status = SolveStatus {
+            status: "Solved".into(),
+            primal_residual: 1e-10,
+            dual_residual: 1e-10,
+        };
+        let (own, other) = if swap { (0.4, 0.5) } else { (0.5, 0.4) };
+        SteepestDescentSummary {
+            user_data: false,
+            margin_table: MarginTable {
+                rows: vec!["lp-2".into(), "lp-inf".into()],
+                columns: vec!["lp-2".into(), "lp-inf".into()],
+                margins: vec![vec![own, other], vec![other, own]],
+                optimum: vec![own, own],
+            },
+            optima_separation: vec![0.2, 0.2],
+            nearest_other: vec![1, 0],
+            undecided_norms: Vec::new(),
+            gap_rate: vec![rate.clone(), rate],
+            optima_status: vec![status.clone(), status],
+        }
+    }
+
+    #[test]
+    fn checks_fail_on_a_slow_rate_or_an_optimizer_beaten_in_its_own_norm() {
+        let config = SteepestDescentConfig {
+            ps: vec![2.0, f64::INFINITY],
+            ..Default::default()
+        };
+        let verdicts = |s: &SteepestDescentSummary| -> Vec<Verdict> {
+            SteepestDescent::checks(&config, s)
+                .into_iter()
+                .map(|c| c.verdict)
+                .collect()
+        };
+        assert!(
+            verdicts(&summary(Measured::Value(1.0), false))
+                .iter()
+                .all(|v| *v == Verdict::Pass)
+        );
+        let slow = verdicts(&summary(Measured::Value(0.04), false));
+        assert_eq!(slow.iter().filter(|v| **v == Verdict::Fail).count(), 2);
+        let beaten = verdicts(&summary(Measured::Value(1.0), true));
+        assert!(beaten.contains(&Verdict::Fail));
+        let unmeasured = verdicts(&summary(Measured::Missing("no decade".into()), false));
+        assert!(unmeasured.contains(&Verdict::Fail));
     }
 }
