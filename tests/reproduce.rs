@@ -432,7 +432,11 @@ fn kernel_vs_rich_quick_moves_from_l1_to_l2_and_labels_its_variants() {
         ],
     );
     // The transition: the error grows from the rich to the kernel end.
-    let error = |label: &str| report["headline"][label]["error"].as_f64().unwrap();
+    let fits = report["headline"]["fits"].as_array().unwrap();
+    let error = |label: &str| {
+        let fit = fits.iter().find(|f| f["label"] == label).unwrap();
+        fit["error"].as_f64().unwrap()
+    };
     assert!(error("D2-alpha0.001") < 0.02 && error("D2-alpha10") > 10.0 * error("D2-alpha0.001"));
 }
 

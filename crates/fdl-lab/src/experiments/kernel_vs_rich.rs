@@ -2,17 +2,16 @@
 //! l2 (kernel) or an l1 (rich) implicit bias depending on its initialization scale alpha
 //! (Woodworth et al. 2020, arXiv:2002.09277). SCIENCE.md, section C.
 
-use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::recorder::predictors_csv;
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::{Metrics, predictors_csv};
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
 use fdl_analysis::{
-    lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
+    SolveStatus, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
 };
-use fdl_data::{DataError, Dataset, rng_from_seed, sparse_regression};
+use fdl_data::{DataError, rng_from_seed, sparse_regression};
 use fdl_models::{
     DiagonalNetConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -21,7 +20,6 @@ use fdl_optim::{
     log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of kernel-vs-rich; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,28 +128,72 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// One trained variant.
-struct Fit {
-    depth: u32,
-    alpha: f64,
-    beta: Vec<f64>,
-    steps: usize,
-    loss: f64,
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelVsRichSummary {
+    /// Whether the target is a planted beta* (else, with user data, the min-l1 interpolant).
+    pub planted: bool,
+    /// The sparse target the errors are measured against.
+    pub target: Vec<f64>,
+    /// The min-l1 interpolant (LP).
+    pub min_l1: Vec<f64>,
+    /// Its solve.
+    pub min_l1_status: SolveStatus,
+    /// The min-l2 interpolant (closed form).
+    pub min_l2: Vec<f64>,
+    /// ||min-l1 - target||.
+    pub min_l1_error: f64,
+    /// ||min-l2 - target||.
+    pub min_l2_error: f64,
+    /// ||min-l1||_1.
+    pub min_l1_norm: f64,
+    /// ||min-l2||_2.
+    pub min_l2_norm: f64,
+    /// One entry per (depth, alpha), depths outer.
+    pub fits: Vec<Fit>,
 }
 
-impl ExperimentSpec for KernelVsRich {
+/// One trained variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    /// `D2-alpha0.001`.
+    pub label: String,
+    /// Depth D.
+    pub depth: u32,
+    /// Initialization scale alpha.
+    pub alpha: f64,
+    /// The learned predictor.
+    pub beta: Vec<f64>,
+    /// ||beta - target||.
+    pub error: f64,
+    /// ||beta||_1.
+    pub l1_norm: f64,
+    /// ||beta||_2.
+    pub l2_norm: f64,
+    /// Steps taken.
+    pub steps: usize,
+    /// Square loss at the end.
+    pub final_loss: f64,
+    /// ||beta - argmin Q_alpha|| (D = 2).
+    pub q_alpha_distance: Option<f64>,
+}
+
+impl Experiment for KernelVsRich {
     type Config = KernelVsRichConfig;
+    type Summary = KernelVsRichSummary;
     const NAME: &'static str = "kernel-vs-rich";
     const CLAIM: &'static str = "The diagonal linear net f(x) = <u^D - v^D, x> trained from u = v = alpha 1 converges \
         to the min-l1 interpolant as alpha -> 0 (rich regime) and to the min-l2 interpolant as alpha grows (kernel \
         regime); for D = 2 exactly to argmin Q_alpha.";
-    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { n = 20 dim = 40 alphas = [0.001, 0.1, 1.0, 10.0] depths = [2] target_loss = 1e-8 }
     }
 
-    fn run(config: KernelVsRichConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+    fn run(
+        config: &KernelVsRichConfig,
+        ctx: &mut RunContext,
+    ) -> Result<KernelVsRichSummary, LabError> {
         let (data, planted_beta) = match &ctx.data {
             Some(d) => (d.clone(), None),
             None => {
@@ -181,16 +223,17 @@ impl ExperimentSpec for KernelVsRich {
         let mut fits = Vec::new();
         for &depth in &config.depths {
             for &alpha in &config.alphas {
-                fits.push(train(
-                    ctx, &batch, &config, depth, alpha, lambda_max, &target,
-                )?);
+                let mut fit = train(ctx, &batch, config, depth, alpha, lambda_max, &target)?;
+                if depth == 2 {
+                    let q = q_alpha_interpolant(data.x(), data.y(), d, alpha)?;
+                    fit.q_alpha_distance = Some(distance(&fit.beta, &q));
+                }
+                fits.push(fit);
             }
         }
-        ctx.finish_progress();
-
         let mut rows: Vec<(String, Vec<f64>)> = fits
             .iter()
-            .map(|f| (label(f.depth, f.alpha), f.beta.clone()))
+            .map(|f| (f.label.clone(), f.beta.clone()))
             .collect();
         rows.push(("min-l1".into(), l1.clone()));
         rows.push(("min-l2".into(), l2.clone()));
@@ -198,51 +241,98 @@ impl ExperimentSpec for KernelVsRich {
             rows.push(("beta-star".into(), b.clone()));
         }
         ctx.folder.write("predictors.csv", predictors_csv(&rows))?;
+        Ok(KernelVsRichSummary {
+            planted: planted_beta.is_some(),
+            min_l1_error: distance(&l1, &target),
+            min_l2_error: distance(&l2, &target),
+            min_l1_norm: lp_norm(&l1, 1.0),
+            min_l2_norm: lp_norm(&l2, 2.0),
+            target,
+            min_l1: l1,
+            min_l1_status: l1_status,
+            min_l2: l2,
+            fits,
+        })
+    }
 
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        report.reference("min-l1 interpolant (LP)", &l1_status);
-        let reference = if planted_beta.is_some() {
+    fn checks(config: &KernelVsRichConfig, s: &KernelVsRichSummary) -> Vec<Check> {
+        let reference = if s.planted {
             "beta*"
         } else {
             "the min-l1 interpolant"
         };
-        if planted_beta.is_none() {
-            report.finding(
-                "with user data the sparse target is the min-l1 interpolant (beta* is unknown)",
+        let smallest = config.alphas.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut checks = Vec::new();
+        for f in &s.fits {
+            let name = &f.label;
+            if f.depth == 2 {
+                // The comparison with argmin Q_alpha presumes an interpolant.
+                checks.push(Check::new(
+                    format!("{name}: training loss reached the target"),
+                    f.final_loss,
+                    Comparison::Below,
+                    config.target_loss,
+                    format!("after {} steps", f.steps),
+                ));
+            }
+            if f.alpha == smallest {
+                checks.push(Check::new(
+                    format!("{name}: ||beta - {reference}|| (rich regime)"),
+                    f.error,
+                    Comparison::Below,
+                    RICH_ERROR,
+                    "alpha -> 0: the min-l1 interpolant",
+                ));
+            }
+            if f.alpha >= KERNEL_ALPHA {
+                checks.push(Check::new(
+                    format!("{name}: error relative to the min-l2 interpolant's (kernel regime)"),
+                    (f.error / s.min_l2_error - 1.0).abs(),
+                    Comparison::AtMost,
+                    KERNEL_TOLERANCE,
+                    format!("{:.4} vs {:.4}", f.error, s.min_l2_error),
+                ));
+            }
+            if let Some(q) = f.q_alpha_distance {
+                checks.push(Check::new(
+                    format!("{name}: ||beta_GD - argmin Q_alpha||"),
+                    q,
+                    Comparison::Below,
+                    Q_DISTANCE,
+                    "Woodworth et al. Thm 1 (dual Newton solution of the convex program)",
+                ));
+            }
+        }
+        checks
+    }
+
+    fn references(s: &KernelVsRichSummary) -> Vec<(String, SolveStatus)> {
+        vec![("min-l1 interpolant (LP)".into(), s.min_l1_status.clone())]
+    }
+
+    fn findings(config: &KernelVsRichConfig, s: &KernelVsRichSummary) -> Vec<String> {
+        let mut out = Vec::new();
+        if !s.planted {
+            out.push(
+                "with user data the sparse target is the min-l1 interpolant (beta* is unknown)"
+                    .to_string(),
             );
         }
-        let (l1_error, l2_error) = (distance(&l1, &target), distance(&l2, &target));
-        check(
-            &mut report,
-            &config,
-            &fits,
-            &data,
-            &target,
-            l2_error,
-            reference,
-        )?;
-        report.headline("min_l1_error", json!(l1_error));
-        report.headline("min_l2_error", json!(l2_error));
-        report.headline("min_l1_norm", json!(lp_norm(&l1, 1.0)));
-        report.headline("min_l2_norm", json!(lp_norm(&l2, 2.0)));
-        for f in &fits {
-            report.headline(
-                &label(f.depth, f.alpha),
-                json!({
-                    "error": distance(&f.beta, &target),
-                    "l1_norm": lp_norm(&f.beta, 1.0),
-                    "l2_norm": lp_norm(&f.beta, 2.0),
-                    "steps": f.steps,
-                    "final_loss": f.loss,
-                }),
-            );
+        for f in s
+            .fits
+            .iter()
+            .filter(|f| f.depth != 2 && f.final_loss >= config.target_loss)
+        {
+            out.push(format!(
+                "{}: the loss is {:.1e} after {} steps, above the {:.0e} target. For D >= 3 a coordinate beta_j = u^D - v^D near 0 moves like du/dt ~ u^(D-1): the last leftovers of the off-support coordinates decay algebraically, not linearly, however the step adapts.",
+                f.label, f.final_loss, f.steps, config.target_loss
+            ));
         }
-        let interpolants = [
-            ("min-l2 interpolant", &l2[..]),
-            ("min-l1 interpolant", &l1[..]),
-        ];
-        report.figures = vec![draw(ctx, &config, &fits, &target, interpolants)?];
-        Ok(report)
+        out
+    }
+
+    fn figures(config: &KernelVsRichConfig, s: &KernelVsRichSummary, _: &Metrics) -> Vec<Figure> {
+        vec![Figure::new("kernel_vs_rich.svg", draw(config, s))]
     }
 }
 
@@ -310,86 +400,25 @@ fn train(
                 variant: name.clone(),
                 source,
             })?;
+        let beta = to_host(trainer.model().effective_predictor());
         Ok(Fit {
+            label: name.clone(),
             depth,
             alpha,
-            beta: to_host(trainer.model().effective_predictor()),
+            error: distance(&beta, target),
+            l1_norm: lp_norm(&beta, 1.0),
+            l2_norm: lp_norm(&beta, 2.0),
             steps: trainer.steps_taken(),
-            loss: final_loss,
+            final_loss,
+            q_alpha_distance: None,
+            beta,
         })
     })
 }
 
-/// SCIENCE.md's checks.
-fn check(
-    report: &mut Report,
-    config: &KernelVsRichConfig,
-    fits: &[Fit],
-    data: &Dataset,
-    target: &[f64],
-    l2_error: f64,
-    reference: &str,
-) -> Result<(), LabError> {
-    let smallest = config.alphas.iter().copied().fold(f64::INFINITY, f64::min);
-    for f in fits {
-        let name = label(f.depth, f.alpha);
-        if f.depth == 2 {
-            // The comparison with argmin Q_alpha presumes an interpolant.
-            report.check(Check::new(
-                format!("{name}: training loss reached the target"),
-                f.loss,
-                Comparison::Below,
-                config.target_loss,
-                format!("after {} steps", f.steps),
-            ));
-        } else if f.loss >= config.target_loss {
-            report.finding(format!(
-                "{name}: the loss is {:.1e} after {} steps, above the {:.0e} target. For D >= 3 a coordinate beta_j = u^D - v^D near 0 moves like du/dt ~ u^(D-1): the last leftovers of the off-support coordinates decay algebraically, not linearly, however the step adapts.",
-                f.loss, f.steps, config.target_loss
-            ));
-        }
-        let error = distance(&f.beta, target);
-        if f.alpha == smallest {
-            report.check(Check::new(
-                format!("{name}: ||beta - {reference}|| (rich regime)"),
-                error,
-                Comparison::Below,
-                RICH_ERROR,
-                "alpha -> 0: the min-l1 interpolant",
-            ));
-        }
-        if f.alpha >= KERNEL_ALPHA {
-            report.check(Check::new(
-                format!("{name}: error relative to the min-l2 interpolant's (kernel regime)"),
-                (error / l2_error - 1.0).abs(),
-                Comparison::AtMost,
-                KERNEL_TOLERANCE,
-                format!("{error:.4} vs {l2_error:.4}"),
-            ));
-        }
-        if f.depth == 2 {
-            let q = q_alpha_interpolant(data.x(), data.y(), data.dim(), f.alpha)?;
-            report.check(Check::new(
-                format!("{name}: ||beta_GD - argmin Q_alpha||"),
-                distance(&f.beta, &q),
-                Comparison::Below,
-                Q_DISTANCE,
-                "Woodworth et al. Thm 1 (dual Newton solution of the convex program)",
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The kernel-to-rich transition: error and l1 norm against alpha per depth, with the min-l1
 /// and min-l2 interpolants as horizontal references.
-fn draw(
-    ctx: &RunContext,
-    config: &KernelVsRichConfig,
-    fits: &[Fit],
-    target: &[f64],
-    interpolants: [(&str, &[f64]); 2],
-) -> Result<String, LabError> {
+fn draw(config: &KernelVsRichConfig, s: &KernelVsRichSummary) -> [Panel; 2] {
     let (lo, hi) = config
         .alphas
         .iter()
@@ -411,37 +440,93 @@ fn draw(
         legend: Legend::LowerRight,
         ..Default::default()
     };
-    for (name, beta) in interpolants {
+    for (name, beta) in [
+        ("min-l2 interpolant", &s.min_l2),
+        ("min-l1 interpolant", &s.min_l1),
+    ] {
         error
             .series
-            .push(Series::reference(name, flat(distance(beta, target))));
+            .push(Series::reference(name, flat(distance(beta, &s.target))));
         norm.series
             .push(Series::reference(name, flat(lp_norm(beta, 1.0))));
     }
     for &depth in &config.depths {
-        let of_depth: Vec<&Fit> = fits.iter().filter(|f| f.depth == depth).collect();
+        let of_depth: Vec<&Fit> = s.fits.iter().filter(|f| f.depth == depth).collect();
         error.series.push(
             Series::line(
                 format!("D = {depth}"),
-                of_depth
-                    .iter()
-                    .map(|f| (f.alpha, distance(&f.beta, target)))
-                    .collect(),
+                of_depth.iter().map(|f| (f.alpha, f.error)).collect(),
             )
             .with_markers(),
         );
         norm.series.push(
             Series::line(
                 format!("D = {depth}"),
-                of_depth
-                    .iter()
-                    .map(|f| (f.alpha, lp_norm(&f.beta, 1.0)))
-                    .collect(),
+                of_depth.iter().map(|f| (f.alpha, f.l1_norm)).collect(),
             )
             .with_markers(),
         );
     }
-    let file = "figures/kernel_vs_rich.svg";
-    save_svg(&ctx.folder.staging().join(file), &[error, norm])?;
-    Ok(file.into())
+    [error, norm]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    fn fit(alpha: f64, error: f64) -> Fit {
+        Fit {
+            label: label(2, alpha),
+            depth: 2,
+            alpha,
+            beta: vec![0.0; 2],
+            error,
+            l1_norm: 1.0,
+            l2_norm: 1.0,
+            steps: 100,
+            final_loss: 1e-12,
+            q_alpha_distance: Some(1e-4),
+        }
+    }
+
+    fn verdicts(rich_error: f64) -> Vec<Verdict> {
+        let config = KernelVsRichConfig {
+            alphas: vec![0.001, 10.0],
+            depths: vec![2],
+            ..Default::default()
+        };
+        let s = KernelVsRichSummary {
+            planted: true,
+            target: vec![1.0, 0.0],
+            min_l1: vec![1.0, 0.0],
+            min_l1_status: SolveStatus {
+                status: "Solved".into(),
+                primal_residual: 0.0,
+                dual_residual: 0.0,
+            },
+            min_l2: vec![0.5, 0.5],
+            min_l1_error: 0.0,
+            min_l2_error: 0.7,
+            min_l1_norm: 1.0,
+            min_l2_norm: 0.7,
+            fits: vec![fit(0.001, rich_error), fit(10.0, 0.705)],
+        };
+        KernelVsRich::checks(&config, &s)
+            .into_iter()
+            .map(|c| c.verdict)
+            .collect()
+    }
+
+    #[test]
+    fn the_rich_end_must_reach_the_sparse_target() {
+        assert!(verdicts(0.005).iter().all(|v| *v == Verdict::Pass));
+        assert_eq!(
+            verdicts(0.3)
+                .iter()
+                .filter(|v| **v == Verdict::Fail)
+                .count(),
+            1
+        );
+    }
 }

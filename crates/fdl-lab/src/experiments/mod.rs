@@ -39,7 +39,7 @@ pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
         Box::new(Pipeline::<HomogeneousMargin>(PhantomData)),
         Box::new(Registered::<LogisticMaxMargin>(PhantomData)),
         Box::new(Pipeline::<SteepestDescent>(PhantomData)),
-        Box::new(Registered::<KernelVsRich>(PhantomData)),
+        Box::new(Pipeline::<KernelVsRich>(PhantomData)),
         Box::new(Pipeline::<DepthLinear>(PhantomData)),
         Box::new(Pipeline::<DepthConv>(PhantomData)),
     ]
