@@ -216,7 +216,7 @@ impl Lab {
         let device = init_device(common.device, common.dtype)?;
         let target = match &req.out {
             Some(out) => out.clone(),
-            None => timestamped_folder(&PathBuf::from("runs").join(exp.name()))?,
+            None => timestamped_folder(&PathBuf::from("runs").join(exp.name())),
         };
         let folder = RunFolder::create(&target)?;
         tracing::info!(target: "fdl", experiment = exp.name(), folder = %folder.staging().display(), "run started");
@@ -315,7 +315,6 @@ impl Lab {
                 "{e} (a run folder written before summary.json existed, or by an experiment without one, has none)"
             ),
         })?;
-        exp.validate(&exp_table)?;
         Ok((exp, exp_table, summary))
     }
 }
@@ -378,7 +377,7 @@ fn previous_figures(dir: &Path) -> Vec<String> {
 
 /// `root/<UTC date-time>` (with `-2`, `-3`, ... if that exists), so a default run never
 /// replaces an earlier one.
-fn timestamped_folder(root: &Path) -> Result<PathBuf, LabError> {
+fn timestamped_folder(root: &Path) -> PathBuf {
     let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .chars()
@@ -395,7 +394,7 @@ fn timestamped_folder(root: &Path) -> Result<PathBuf, LabError> {
         target = root.join(format!("{stamp}-{k}"));
         k += 1;
     }
-    Ok(target)
+    target
 }
 
 /// Points `<folder's parent>/latest` at the folder just written (best effort: a file system
