@@ -31,6 +31,7 @@ bench:
     cargo bench --bench two_layer_step -- f32
     cargo bench --bench two_layer_step -- f64
     cargo bench --bench ntk_gram
+    cargo bench --bench linearization
 
 # The peer numbers on this machine, side by side: JAX for depth-conv (W3) or steepest-lp (W4)
 bench-peer workload="depth-conv":

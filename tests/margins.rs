@@ -11,19 +11,20 @@ fn overparam_margin_quick_meets_the_lifted_lp_and_reports_both_bounds() {
     );
     let h = &report["headline"];
     let (lo, hi) = (
-        h["gamma_l1_bounds"]["lower"].as_f64().unwrap(),
-        h["gamma_l1_bounds"]["upper"].as_f64().unwrap(),
+        h["gamma_l1_lower"].as_f64().unwrap(),
+        h["gamma_l1_upper"].as_f64().unwrap(),
     );
     assert!(lo > 0.0 && hi >= lo && hi - lo <= 1e-6 * hi, "{lo} {hi}");
-    assert!(h["gamma_l1_directions"]["final"].as_u64().unwrap() >= 2000);
+    // (grid, final, rounds) of the column generation.
+    assert!(h["lifted_directions"][1].as_u64().unwrap() >= 2000);
     assert!(
         h["gamma_l2"].as_f64().unwrap() < lo,
         "the kernel margin is the smaller one"
     );
-    let widths = h["normalized_margin"].as_array().unwrap();
+    let widths = h["widths"].as_array().unwrap();
     assert_eq!(widths.len(), 3);
     for w in widths {
-        assert_eq!(w["normalized_margin"].as_array().unwrap().len(), 3);
+        assert_eq!(w["stages"].as_array().unwrap().len(), 3);
     }
     for f in ["margin_vs_lambda.svg", "margin_vs_width.svg"] {
         assert!(dir.join("run/figures").join(f).is_file(), "{f}");
@@ -58,11 +59,11 @@ fn overparam_margin_takes_low_dimensional_user_points() {
     );
     let r = assert_passed(&out, &dir.join("run"));
     assert!(r["headline"]["gamma_l1"].as_f64().unwrap() > 0.0);
-    let margins = r["headline"]["normalized_margin"].as_array().unwrap();
+    let widths = r["headline"]["widths"].as_array().unwrap();
     assert!(
-        margins
+        widths
             .iter()
-            .all(|w| w["normalized_margin"][2].as_f64().is_some())
+            .all(|w| w["stages"][2]["normalized_margin"].as_f64().is_some())
     );
     // The theorem holds on any data: no net beats gamma_l1 / 2.
     let bound = r["checks"]

@@ -14,6 +14,7 @@ use fdl_data::Dataset;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use std::io::IsTerminal;
 use std::time::Instant;
 use toml::Table;
@@ -56,6 +57,17 @@ pub trait Experiment: Sync + Send + 'static {
     fn references(_summary: &Self::Summary) -> Vec<(String, SolveStatus)> {
         Vec::new()
     }
+    /// The report's headline numbers; by default the whole summary.
+    fn headline(_config: &Self::Config, summary: &Self::Summary) -> Map<String, Value> {
+        match serde_json::to_value(summary) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => Map::from_iter([("summary".to_string(), other)]),
+            Err(e) => Map::from_iter([(
+                "summary".to_string(),
+                Value::from(format!("not serializable: {e}")),
+            )]),
+        }
+    }
     /// The figures, from the summary and the recorded curves.
     fn figures(
         _config: &Self::Config,
@@ -83,23 +95,6 @@ impl Figure {
             panels: panels.into(),
         }
     }
-}
-
-/// The older form of an experiment, whose `run` writes its own figures and returns the report;
-/// the experiments not yet moved to [`Experiment`] use it (no `fdl check`/`replot` for them).
-pub(crate) trait ExperimentSpec: Sync + Send + 'static {
-    /// Typed configuration; `Default` gives the defaults that reproduce the paper's figure.
-    type Config: Serialize + DeserializeOwned + Default + Validate;
-    /// Registry name, e.g. `depth-conv`.
-    const NAME: &'static str;
-    /// One-line claim.
-    const CLAIM: &'static str;
-    /// Default float precision.
-    const DTYPE: Precision;
-    /// Overrides for `--quick` (a reduced run that still evaluates every check it can).
-    fn quick() -> Table;
-    /// Runs the experiment and returns its report.
-    fn run(config: Self::Config, ctx: &mut RunContext) -> Result<Report, LabError>;
 }
 
 /// What a running experiment is given: device, data, the run folder and its recorder.
@@ -183,12 +178,12 @@ impl RunContext {
     }
 }
 
-/// What a run hands the lab: its report and, for a pipeline, the summary and figures.
+/// What a run hands the lab: its report, the summary and the figures.
 pub struct Ran {
     /// The report (checks, references, headline, findings).
     pub report: Report,
-    /// `summary.json`'s text (pipeline experiments).
-    pub summary: Option<String>,
+    /// `summary.json`'s text.
+    pub summary: String,
     /// Figures to draw into `figures/`.
     pub figures: Vec<Figure>,
 }
@@ -220,30 +215,6 @@ pub trait DynExperiment: Sync + Send {
     ) -> Result<Vec<Figure>, LabError>;
 }
 
-/// The registry metadata of `E`, the same for both experiment traits.
-macro_rules! described {
-    () => {
-        fn name(&self) -> &'static str {
-            E::NAME
-        }
-        fn claim(&self) -> &'static str {
-            E::CLAIM
-        }
-        fn dtype(&self) -> Precision {
-            E::DTYPE
-        }
-        fn defaults(&self) -> Table {
-            to_table(&E::Config::default())
-        }
-        fn quick(&self) -> Table {
-            E::quick()
-        }
-        fn validate(&self, table: &Table) -> Result<(), ConfigError> {
-            from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
-        }
-    };
-}
-
 /// Adapts an [`Experiment`] to the object-safe [`DynExperiment`].
 pub(crate) struct Pipeline<E>(pub std::marker::PhantomData<E>);
 
@@ -273,17 +244,30 @@ impl<E: Experiment> Pipeline<E> {
         for finding in E::findings(config, summary) {
             report.finding(finding);
         }
-        match serde_json::to_value(summary) {
-            Ok(serde_json::Value::Object(map)) => report.headline = map,
-            Ok(other) => report.headline("summary", other),
-            Err(e) => report.headline("summary", format!("not serializable: {e}")),
-        }
+        report.headline = E::headline(config, summary);
         report
     }
 }
 
 impl<E: Experiment> DynExperiment for Pipeline<E> {
-    described!();
+    fn name(&self) -> &'static str {
+        E::NAME
+    }
+    fn claim(&self) -> &'static str {
+        E::CLAIM
+    }
+    fn dtype(&self) -> Precision {
+        E::DTYPE
+    }
+    fn defaults(&self) -> Table {
+        to_table(&E::Config::default())
+    }
+    fn quick(&self) -> Table {
+        E::quick()
+    }
+    fn validate(&self, table: &Table) -> Result<(), ConfigError> {
+        from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
+    }
     fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError> {
         let config = self.config(table)?;
         let summary = E::run(&config, ctx)?;
@@ -292,10 +276,16 @@ impl<E: Experiment> DynExperiment for Pipeline<E> {
             path: "summary.json".into(),
             message: format!("the summary does not serialize: {e}"),
         })?;
+        let mut report = Self::report(&config, &summary);
+        // `fdl check` must read back what `reproduce` judged (a NaN in an f64 field, say, is
+        // written as null and does not).
+        if let Err(e) = Self::summary(&text) {
+            report.finding(format!("fdl check cannot re-read this run: {e}"));
+        }
         Ok(Ran {
-            report: Self::report(&config, &summary),
+            report,
             figures: E::figures(&config, &summary, ctx.recorder.metrics()),
-            summary: Some(text),
+            summary: text,
         })
     }
     fn assess(&self, table: Table, summary: &str) -> Result<Report, LabError> {
@@ -310,36 +300,5 @@ impl<E: Experiment> DynExperiment for Pipeline<E> {
     ) -> Result<Vec<Figure>, LabError> {
         let config = self.config(table)?;
         Ok(E::figures(&config, &Self::summary(summary)?, metrics))
-    }
-}
-
-/// Adapts an [`ExperimentSpec`] to the object-safe [`DynExperiment`].
-pub(crate) struct Registered<E>(pub std::marker::PhantomData<E>);
-
-impl<E: ExperimentSpec> Registered<E> {
-    fn no_summary() -> LabError {
-        LabError::Usage(format!(
-            "{} is not yet a pipeline experiment: its run folders have no summary.json to check or replot",
-            E::NAME
-        ))
-    }
-}
-
-impl<E: ExperimentSpec> DynExperiment for Registered<E> {
-    described!();
-    fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError> {
-        let config: E::Config = from_table_naming_keys(table, &self.defaults())?;
-        config.validate()?;
-        Ok(Ran {
-            report: E::run(config, ctx)?,
-            summary: None,
-            figures: Vec::new(),
-        })
-    }
-    fn assess(&self, _: Table, _: &str) -> Result<Report, LabError> {
-        Err(Self::no_summary())
-    }
-    fn figures(&self, _: Table, _: &str, _: &Metrics) -> Result<Vec<Figure>, LabError> {
-        Err(Self::no_summary())
     }
 }

@@ -227,9 +227,7 @@ impl Lab {
         let ran = exp.run(exp_table, &mut ctx)?;
         let mut report = ran.report;
         ctx.recorder.flush()?;
-        if let Some(summary) = &ran.summary {
-            ctx.folder.write("summary.json", summary)?;
-        }
+        ctx.folder.write("summary.json", &ran.summary)?;
         if !ran.figures.is_empty() {
             report.figures = draw(ctx.folder.staging(), &ran.figures)?;
         }
@@ -311,9 +309,7 @@ impl Lab {
         let path = dir.join("summary.json");
         let summary = std::fs::read_to_string(&path).map_err(|e| LabError::RunFolder {
             path: path.display().to_string(),
-            message: format!(
-                "{e} (a run folder written before summary.json existed, or by an experiment without one, has none)"
-            ),
+            message: format!("{e} (a run folder written before summary.json existed has none)"),
         })?;
         Ok((exp, exp_table, summary))
     }

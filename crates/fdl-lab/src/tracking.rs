@@ -193,20 +193,46 @@ pub fn train_tracked<M: ScalarModel>(
         rows: Vec::with_capacity(tracking.probes.len()),
         fit_step: None,
     };
+    train_probed(ctx, label, trainer, batch, config, &tracking.probes, |p| {
+        let row = ProbeRow::measure(p, tracking);
+        let fit = row.accuracy == 1.0 && row.ln_loss < std::f64::consts::LN_2.ln();
+        if trajectory.fit_step.is_none() && fit {
+            trajectory.fit_step = Some(p.step);
+        }
+        trajectory.rows.push(row);
+        Ok(Vec::new())
+    })?;
+    trajectory.record(&mut ctx.recorder, tracking.recorded.as_deref())?;
+    Ok(trajectory)
+}
+
+/// The training loop under every experiment: runs `trainer` for `config.steps` steps on
+/// `batch`, calls `probe` at the steps `probes` and writes the `(metric, value)` pairs it
+/// returns to `metrics.csv` under `label`; the run is timed and shown under `label`, and a
+/// divergence or a failing probe is reported with it.
+pub fn train_probed<M: ScalarModel>(
+    ctx: &mut RunContext,
+    label: &str,
+    trainer: &mut Trainer<M>,
+    batch: &Batch,
+    config: &TrainConfig,
+    probes: &[usize],
+    mut probe: impl FnMut(&Probe<'_, M>) -> Result<Vec<(&'static str, f64)>, String>,
+) -> Result<(), LabError> {
     ctx.timed(label, |ctx| {
         let progress = ctx.progress().clone();
+        let recorder = &mut ctx.recorder;
         trainer
             .run(
                 batch,
                 config,
-                &tracking.probes,
+                probes,
                 |p| {
-                    let row = ProbeRow::measure(p, tracking);
-                    let fit = row.accuracy == 1.0 && row.ln_loss < std::f64::consts::LN_2.ln();
-                    if trajectory.fit_step.is_none() && fit {
-                        trajectory.fit_step = Some(p.step);
+                    for (metric, value) in probe(p)? {
+                        recorder
+                            .record(label, p.step, metric, value)
+                            .map_err(|e| e.to_string())?;
                     }
-                    trajectory.rows.push(row);
                     Ok(())
                 },
                 |_| progress.inc(1),
@@ -215,9 +241,7 @@ pub fn train_tracked<M: ScalarModel>(
                 variant: label.into(),
                 source,
             })
-    })?;
-    trajectory.record(&mut ctx.recorder, tracking.recorded.as_deref())?;
-    Ok(trajectory)
+    })
 }
 
 /// Steps 0, `round(10^(k / per_decade))` for k = 0, 1, ... below `last`, and `last`,

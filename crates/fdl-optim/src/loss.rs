@@ -23,7 +23,7 @@ pub enum Loss {
 const LN_HUGE: f64 = 600.0;
 
 /// `ln(1 + e^z)` without overflow.
-fn softplus(z: f64) -> f64 {
+pub(crate) fn softplus(z: f64) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 

@@ -8,6 +8,7 @@
 //! objective, and a stage may stop early once it falls below a tolerance.
 
 use crate::error::finite;
+use crate::loss::{Loss, softplus};
 use crate::{Method, TrainError, param_sums, update_params};
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -26,11 +27,6 @@ pub enum Labels {
         /// Number of classes k >= 2.
         classes: usize,
     },
-}
-
-/// `ln(1 + e^z)` without overflow.
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 
 impl Labels {
@@ -112,8 +108,8 @@ impl Labels {
                     .map(|(f, y)| {
                         let m = f * y;
                         loss += softplus(-m);
-                        // d softplus(-m) / df = -y sigmoid(-m) = -y e^{-softplus(m)}.
-                        -y * (-softplus(m)).exp() / n
+                        // d l(m) / df = y l'(m) = -y e^{ln(-l'(m))}.
+                        -y * Loss::Logistic.ln_weight(m).exp() / n
                     })
                     .collect();
                 (loss / n, derivative)

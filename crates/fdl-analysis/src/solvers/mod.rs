@@ -89,7 +89,7 @@ impl SolveStatus {
 }
 
 /// A max-margin predictor: `beta` minimizes the norm subject to `Z beta >= 1`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaxMargin {
     /// The minimizer, with `min_n <z_n, beta> = 1`.
     pub beta: Vec<f64>,

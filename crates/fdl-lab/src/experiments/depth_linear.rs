@@ -10,6 +10,7 @@ use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_depths, require_positive};
 use crate::stats::max_of;
+use crate::tracking::train_probed;
 use faer::Mat;
 use fdl_analysis::{SolveStatus, cosine, l2_max_margin, normalized_margin_l2, top_singular};
 use fdl_data::{gaussian_random_labels, rng_from_seed};
@@ -313,13 +314,10 @@ fn conservation(
 ) -> Result<(f64, f64), LabError> {
     let before = layer_matrices(&initial);
     let mut trainer = Trainer::plain(initial);
-    let progress = ctx.progress().clone();
-    trainer
-        .run(batch, config, &[], |_| Ok(()), |_| progress.inc(1))
-        .map_err(|source| LabError::Train {
-            variant: format!("{label} (small steps)"),
-            source,
-        })?;
+    let label = format!("{label} (small steps)");
+    train_probed(ctx, &label, &mut trainer, batch, config, &[], |_| {
+        Ok(Vec::new())
+    })?;
     let after = layer_matrices(trainer.model());
     let drifts: Vec<f64> = balance(&before)
         .iter()

@@ -2,13 +2,14 @@
 //! linear rate while the weights barely move and the Gram matrix H(t) stays near H_inf (Du,
 //! Zhai, Poczos, Singh 2018, arXiv:1810.02054). SCIENCE.md, section A.
 
-use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::Metrics;
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
-use crate::stats::{self, StatError, loglog_slope};
+use crate::stats::{self, Measured, loglog_slope};
+use crate::tracking::train_probed;
 use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, symmetric_eigenvalues};
 use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets};
@@ -19,7 +20,6 @@ use fdl_optim::{
     Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of gd-global-min; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,26 +81,46 @@ fn spectral_norm(a: &[f64], n: usize) -> f64 {
     e[0].abs().max(e[n - 1].abs())
 }
 
-/// Per-step contraction of the square loss over the linear phase of `losses` (one value per
-/// step), or why there is none.
-fn contraction(losses: &[f64]) -> Result<f64, StatError> {
-    stats::contraction(losses, PHASE.0, PHASE.1)
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GdGlobalMinSummary {
+    /// Whether the rows came from `--data` (scaled to unit norm).
+    pub user_data: bool,
+    /// lambda_min(H_inf), the rate the theorem is stated with.
+    pub lambda_0: f64,
+    /// lambda_max(H_inf).
+    pub lambda_max: f64,
+    /// The fixed step.
+    pub eta: f64,
+    /// (1 - eta lambda_0)^2, the infinite-width per-step contraction.
+    pub contraction_limit: f64,
+    /// One entry per width, in the config's order.
+    pub widths: Vec<WidthSummary>,
 }
 
 /// What one width measured.
-struct WidthRun {
-    width: usize,
-    losses: Vec<f64>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidthSummary {
+    /// The width m.
+    pub width: usize,
+    /// Per-step contraction of the square loss over the linear phase.
+    pub contraction: Measured,
+    /// The square loss at step 0 and at the end.
+    pub initial_loss: f64,
+    /// The final square loss.
+    pub final_loss: f64,
     /// Smallest lambda_min(H(t)) over the probes.
-    lambda_min: f64,
-    /// ||H(0) - H_inf||_2 and the largest ||H(t) - H(0)||_2.
-    h0_vs_inf: f64,
-    drift: f64,
-    /// Final fraction of activation patterns changed, max_r ||w_r(T) - w_r(0)||,
+    pub lambda_min_over_run: f64,
+    /// ||H(0) - H_inf||_2.
+    pub h0_minus_h_inf: f64,
+    /// The largest ||H(t) - H(0)||_2 over the probes.
+    pub max_h_drift: f64,
+    /// Final fraction of activation patterns changed.
+    pub pattern_change: f64,
+    /// max_r ||w_r(T) - w_r(0)||.
+    pub max_movement: f64,
     /// ||W(T) - W(0)||_F / ||W(0)||_F.
-    pattern_change: f64,
-    max_movement: f64,
-    relative_change: f64,
+    pub relative_change: f64,
 }
 
 impl GdGlobalMin {
@@ -117,7 +137,8 @@ impl GdGlobalMin {
         Ok(data)
     }
 
-    /// Trains one width with a fixed step `eta` and records its probes.
+    /// Trains one width with a fixed step `eta`; the loss goes to `metrics.csv` at every step,
+    /// the kernel and movement quantities at log-spaced steps.
     fn train_width(
         ctx: &mut RunContext,
         batch: &Batch,
@@ -125,7 +146,7 @@ impl GdGlobalMin {
         eta: f64,
         steps: usize,
         h_inf: &[f64],
-    ) -> Result<WidthRun, LabError> {
+    ) -> Result<WidthSummary, LabError> {
         let label = format!("m{width}");
         let dim = batch.x.dims()[1];
         let n = batch.x.dims()[0];
@@ -157,63 +178,50 @@ impl GdGlobalMin {
         };
         let every: Vec<usize> = (0..=steps).collect();
         let expensive = log_spaced_steps(steps);
-        let mut run = WidthRun {
+        let mut losses = Vec::with_capacity(steps + 1);
+        let mut run = WidthSummary {
             width,
-            losses: Vec::with_capacity(steps + 1),
-            lambda_min: f64::INFINITY,
-            h0_vs_inf: spectral_norm(&h0_vs_inf, n),
-            drift: 0.0,
+            contraction: Measured::Missing("not trained".into()),
+            initial_loss: f64::NAN,
+            final_loss: f64::NAN,
+            lambda_min_over_run: f64::INFINITY,
+            h0_minus_h_inf: spectral_norm(&h0_vs_inf, n),
+            max_h_drift: 0.0,
             pattern_change: f64::NAN,
             max_movement: f64::NAN,
             relative_change: f64::NAN,
         };
-        ctx.timed(&label, |ctx| {
-            let progress = ctx.progress().clone();
-            let recorder = &mut ctx.recorder;
-            let mut trainer = Trainer::plain(model);
-            trainer
-                .run(
-                    batch,
-                    &config,
-                    &every,
-                    |p| {
-                        let loss = p.loss.ln_loss.exp();
-                        run.losses.push(loss);
-                        if !expensive.contains(&p.step) {
-                            return Ok(());
-                        }
-                        let m = measure(p.model, batch, &w0, &s0, &h0, n);
-                        run.lambda_min = stats::min_keeping_nan(run.lambda_min, m.lambda_min);
-                        run.drift = run.drift.max(m.drift);
-                        (run.pattern_change, run.max_movement) = (m.pattern_change, m.max_movement);
-                        run.relative_change = m.movement_fro / w0_norm;
-                        for (metric, value) in [
-                            ("loss", loss),
-                            ("lambda_min", m.lambda_min),
-                            ("h_drift", m.drift),
-                            ("pattern_change", m.pattern_change),
-                            ("max_movement", m.max_movement),
-                            ("relative_change", run.relative_change),
-                        ] {
-                            recorder
-                                .record(&label, p.step, metric, value)
-                                .map_err(|e| e.to_string())?;
-                        }
-                        recorder.flush().map_err(|e| e.to_string())
-                    },
-                    |_| progress.inc(1),
-                )
-                .map_err(|source| LabError::Train {
-                    variant: label.clone(),
-                    source,
-                })
+        let mut trainer = Trainer::plain(model);
+        train_probed(ctx, &label, &mut trainer, batch, &config, &every, |p| {
+            let loss = p.loss.ln_loss.exp();
+            losses.push(loss);
+            let mut row = vec![("loss", loss)];
+            if expensive.contains(&p.step) {
+                let m = measure(p.model, batch, &w0, &s0, &h0, n);
+                run.lambda_min_over_run =
+                    stats::min_keeping_nan(run.lambda_min_over_run, m.lambda_min);
+                run.max_h_drift = run.max_h_drift.max(m.drift);
+                (run.pattern_change, run.max_movement) = (m.pattern_change, m.max_movement);
+                run.relative_change = m.movement_fro / w0_norm;
+                row.extend([
+                    ("lambda_min", m.lambda_min),
+                    ("h_drift", m.drift),
+                    ("pattern_change", m.pattern_change),
+                    ("max_movement", m.max_movement),
+                    ("relative_change", run.relative_change),
+                ]);
+            }
+            Ok(row)
         })?;
+        run.contraction = stats::contraction(&losses, PHASE.0, PHASE.1).into();
+        run.initial_loss = losses[0];
+        run.final_loss = losses[losses.len() - 1];
         Ok(run)
     }
 }
 
 /// The probe quantities of one net at one step.
-struct Measured {
+struct Probed {
     lambda_min: f64,
     drift: f64,
     pattern_change: f64,
@@ -228,7 +236,7 @@ fn measure(
     s0: &Tensor<2>,
     h0: &[f64],
     n: usize,
-) -> Measured {
+) -> Probed {
     let h = to_host(
         model
             .ntk(batch.x.clone(), batch.x.clone())
@@ -242,7 +250,7 @@ fn measure(
     let per_neuron = to_host(delta.clone().sum_dim(0).flatten::<1>(0, 1));
     let max_sq = per_neuron.iter().copied().fold(0.0, f64::max);
     let total: f64 = per_neuron.iter().sum();
-    Measured {
+    Probed {
         lambda_min: symmetric_eigenvalues(&h, n)[0],
         drift: spectral_norm(&diff, n),
         pattern_change: changed,
@@ -251,20 +259,23 @@ fn measure(
     }
 }
 
-impl ExperimentSpec for GdGlobalMin {
+impl Experiment for GdGlobalMin {
     type Config = GdGlobalMinConfig;
+    type Summary = GdGlobalMinSummary;
     const NAME: &'static str = "gd-global-min";
     const CLAIM: &'static str = "Gradient descent on a wide two-layer ReLU net (square loss, fixed step) reaches zero \
         training loss at a linear rate; the weights move like m^{-1/2} and the Gram matrix stays near H_inf, \
         whose smallest eigenvalue sets the rate.";
-    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { n = 40 dim = 20 widths = [100, 400, 1600] steps = 300 }
     }
 
-    fn run(config: GdGlobalMinConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let data = Self::data(&config, ctx)?;
+    fn run(
+        config: &GdGlobalMinConfig,
+        ctx: &mut RunContext,
+    ) -> Result<GdGlobalMinSummary, LabError> {
+        let data = Self::data(config, ctx)?;
         let (n, d) = (data.len(), data.dim());
         let h_inf = du_kernel(data.x(), data.x(), d);
         let spectrum = symmetric_eigenvalues(&h_inf, n);
@@ -282,207 +293,249 @@ impl ExperimentSpec for GdGlobalMin {
             y: tensor1_from_host(data.y(), &ctx.device),
         };
         ctx.set_total_steps((config.steps * config.widths.len()) as u64);
-        let mut runs = Vec::new();
-        for &width in &config.widths {
-            runs.push(Self::train_width(
-                ctx,
-                &batch,
-                width,
-                eta,
-                config.steps,
-                &h_inf,
-            )?);
-        }
-        ctx.finish_progress();
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        if ctx.data.is_some() {
-            report.finding("the input rows of the data file were scaled to unit norm (Du et al.'s setting); dataset.csv holds the scaled rows");
-        }
-        check(&mut report, &runs, lambda_0, eta);
-        report.headline("lambda_0", json!(lambda_0));
-        report.headline("lambda_max", json!(lambda_max));
-        report.headline("eta", json!(eta));
-        report.headline("contraction_limit", json!((1.0 - eta * lambda_0).powi(2)));
-        for r in &runs {
-            report.headline(
-                &format!("m{}", r.width),
-                json!({
-                    "contraction": contraction(&r.losses).ok(),
-                    "final_loss": r.losses.last(),
-                    "initial_loss": r.losses.first(),
-                    "lambda_min_over_run": r.lambda_min,
-                    "h0_minus_h_inf": r.h0_vs_inf,
-                    "max_h_drift": r.drift,
-                    "pattern_change": r.pattern_change,
-                    "max_movement": r.max_movement,
-                    "relative_change": r.relative_change,
-                }),
-            );
-        }
-        report.figures = vec![draw(ctx, &runs)?];
-        Ok(report)
-    }
-}
-
-/// SCIENCE.md's checks.
-fn check(report: &mut Report, runs: &[WidthRun], lambda_0: f64, eta: f64) {
-    let widths: Vec<f64> = runs.iter().map(|r| r.width as f64).collect();
-    for (what, values) in [
-        (
-            "fraction of activation patterns changed",
-            runs.iter().map(|r| r.pattern_change).collect::<Vec<_>>(),
-        ),
-        (
-            "max_r ||w_r(T) - w_r(0)||",
-            runs.iter().map(|r| r.max_movement).collect(),
-        ),
-        (
-            "||W(T) - W(0)||_F / ||W(0)||_F",
-            runs.iter().map(|r| r.relative_change).collect(),
-        ),
-    ] {
-        let points: Vec<(f64, f64)> = widths.iter().copied().zip(values.iter().copied()).collect();
-        let slope = loglog_slope(&points);
-        report.check(Check::measured(
-            format!("log-log slope vs m of {what} (distance from -1/2)"),
-            slope.clone().map(|s| (s - SLOPE).abs()),
-            Comparison::AtMost,
-            SLOPE_TOLERANCE,
-            format!(
-                "slope {:.3}; values {}",
-                slope.unwrap_or(f64::NAN),
-                values
-                    .iter()
-                    .map(|v| format!("{v:.3e}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
-    if runs.iter().all(|r| r.width < MIN_WIDTH_FOR_SPECTRUM) {
-        report.check(Check::undecided(
-            "min over probes of lambda_min(H(t)) / lambda_0",
-            Comparison::AtLeast,
-            0.5,
-            format!("no width is {MIN_WIDTH_FOR_SPECTRUM} or more (SCIENCE.md checks every m >= {MIN_WIDTH_FOR_SPECTRUM})"),
-        ));
-    }
-    for r in runs.iter().filter(|r| r.width >= MIN_WIDTH_FOR_SPECTRUM) {
-        report.check(Check::new(
-            format!(
-                "m{}: min over probes of lambda_min(H(t)) / lambda_0",
-                r.width
-            ),
-            r.lambda_min / lambda_0,
-            Comparison::AtLeast,
-            0.5,
-            format!(
-                "lambda_min {:.4} vs lambda_0 {lambda_0:.4} (Du et al.: H(t) stays near H_inf)",
-                r.lambda_min
-            ),
-        ));
-    }
-    let bound = 1.0 - eta * lambda_0 / 2.0;
-    let limit = (1.0 - eta * lambda_0).powi(2);
-    for r in runs {
-        report.check(Check::measured(
-            format!("m{}: per-step contraction of ||u - y||^2 in the linear phase", r.width),
-            contraction(&r.losses),
-            Comparison::AtMost,
-            bound,
-            format!("theorem: <= 1 - eta lambda_0 / 2 = {bound:.4}; infinite width: (1 - eta lambda_0)^2 = {limit:.4}"),
-        ));
-    }
-    let below: Vec<String> = runs
-        .iter()
-        .filter_map(|r| contraction(&r.losses).ok().map(|c| (r.width, c)))
-        .filter(|(_, c)| *c < limit)
-        .map(|(width, c)| format!("m{width} ({c:.4})"))
-        .collect();
-    if !below.is_empty() {
-        report.finding(format!(
-            "contraction below (1 - eta lambda_0)^2 = {limit:.4} for {}: over a finite window the per-step ratio is a weighted mean of (1 - eta lambda_i)^2 over all eigenmodes, so the kernel regime approaches the limit from below.",
-            below.join(", ")
-        ));
-    }
-    let (first, last) = (&runs[0], &runs[runs.len() - 1]);
-    let name = format!(
-        "contraction approaches (1 - eta lambda_0)^2 with width: |c(m{}) - limit| / |c(m{}) - limit|",
-        last.width, first.width
-    );
-    match (contraction(&first.losses), contraction(&last.losses)) {
-        (Ok(c_first), Ok(c_last)) => report.check(Check::new(
-            name,
-            (c_last - limit).abs() / (c_first - limit).abs(),
-            Comparison::Below,
-            1.0,
-            format!(
-                "c = {c_first:.4} at m = {}, {c_last:.4} at m = {}; limit {limit:.4}",
-                first.width, last.width
-            ),
-        )),
-        (Err(e), _) | (_, Err(e)) => report.check(Check::measured(
-            name,
-            Err::<f64, _>(e),
-            Comparison::Below,
-            1.0,
-            format!("limit {limit:.4}"),
-        )),
-    }
-}
-
-/// The paper's panels: loss vs step per width, pattern changes and max movement vs width.
-fn draw(ctx: &RunContext, runs: &[WidthRun]) -> Result<String, LabError> {
-    let mut loss = Panel {
-        title: "Training loss".into(),
-        x_label: "step".into(),
-        y_label: "||u - y||^2 / 2".into(),
-        log_y: true,
-        legend: Legend::UpperRight,
-        ..Default::default()
-    };
-    for r in runs {
-        let points = r
-            .losses
+        let widths = config
+            .widths
             .iter()
-            .enumerate()
-            .map(|(t, &l)| (t as f64, l))
-            .collect();
-        loss.series
-            .push(Series::line(format!("m = {}", r.width), points));
+            .map(|&width| Self::train_width(ctx, &batch, width, eta, config.steps, &h_inf))
+            .collect::<Result<_, _>>()?;
+        Ok(GdGlobalMinSummary {
+            user_data: ctx.data.is_some(),
+            lambda_0,
+            lambda_max,
+            eta,
+            contraction_limit: (1.0 - eta * lambda_0).powi(2),
+            widths,
+        })
     }
-    let against_width = |title: &str, y_label: &str, value: &dyn Fn(&WidthRun) -> f64| {
-        let points: Vec<(f64, f64)> = runs.iter().map(|r| (r.width as f64, value(r))).collect();
-        let slope = loglog_slope(&points).unwrap_or(f64::NAN);
-        // The m^{-1/2} reference through the first point.
-        let (m0, v0) = points[0];
-        let reference = points
+
+    fn checks(_: &GdGlobalMinConfig, s: &GdGlobalMinSummary) -> Vec<Check> {
+        let runs = &s.widths;
+        let mut checks = Vec::new();
+        for (what, value) in [
+            (
+                "fraction of activation patterns changed",
+                (|r| r.pattern_change) as fn(&WidthSummary) -> f64,
+            ),
+            ("max_r ||w_r(T) - w_r(0)||", |r| r.max_movement),
+            ("||W(T) - W(0)||_F / ||W(0)||_F", |r| r.relative_change),
+        ] {
+            let points = against_width(runs, value);
+            let slope = loglog_slope(&points);
+            checks.push(Check::measured(
+                format!("log-log slope vs m of {what} (distance from -1/2)"),
+                slope.clone().map(|s| (s - SLOPE).abs()),
+                Comparison::AtMost,
+                SLOPE_TOLERANCE,
+                format!(
+                    "slope {:.3}; values {}",
+                    slope.unwrap_or(f64::NAN),
+                    points
+                        .iter()
+                        .map(|(_, v)| format!("{v:.3e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let lambda_0 = s.lambda_0;
+        if runs.iter().all(|r| r.width < MIN_WIDTH_FOR_SPECTRUM) {
+            checks.push(Check::undecided(
+                "min over probes of lambda_min(H(t)) / lambda_0",
+                Comparison::AtLeast,
+                0.5,
+                format!("no width is {MIN_WIDTH_FOR_SPECTRUM} or more (SCIENCE.md checks every m >= {MIN_WIDTH_FOR_SPECTRUM})"),
+            ));
+        }
+        for r in runs.iter().filter(|r| r.width >= MIN_WIDTH_FOR_SPECTRUM) {
+            checks.push(Check::new(
+                format!(
+                    "m{}: min over probes of lambda_min(H(t)) / lambda_0",
+                    r.width
+                ),
+                r.lambda_min_over_run / lambda_0,
+                Comparison::AtLeast,
+                0.5,
+                format!(
+                    "lambda_min {:.4} vs lambda_0 {lambda_0:.4} (Du et al.: H(t) stays near H_inf)",
+                    r.lambda_min_over_run
+                ),
+            ));
+        }
+        let bound = 1.0 - s.eta * lambda_0 / 2.0;
+        let limit = s.contraction_limit;
+        for r in runs {
+            checks.push(Check::measured(
+                format!("m{}: per-step contraction of ||u - y||^2 in the linear phase", r.width),
+                r.contraction.result(),
+                Comparison::AtMost,
+                bound,
+                format!("theorem: <= 1 - eta lambda_0 / 2 = {bound:.4}; infinite width: (1 - eta lambda_0)^2 = {limit:.4}"),
+            ));
+        }
+        let (first, last) = (&runs[0], &runs[runs.len() - 1]);
+        let name = format!(
+            "contraction approaches (1 - eta lambda_0)^2 with width: |c(m{}) - limit| / |c(m{}) - limit|",
+            last.width, first.width
+        );
+        checks.push(
+            match (first.contraction.result(), last.contraction.result()) {
+                (Ok(c_first), Ok(c_last)) => Check::new(
+                    name,
+                    (c_last - limit).abs() / (c_first - limit).abs(),
+                    Comparison::Below,
+                    1.0,
+                    format!(
+                        "c = {c_first:.4} at m = {}, {c_last:.4} at m = {}; limit {limit:.4}",
+                        first.width, last.width
+                    ),
+                ),
+                (Err(e), _) | (_, Err(e)) => Check::measured(
+                    name,
+                    Err::<f64, _>(e),
+                    Comparison::Below,
+                    1.0,
+                    format!("limit {limit:.4}"),
+                ),
+            },
+        );
+        checks
+    }
+
+    fn findings(_: &GdGlobalMinConfig, s: &GdGlobalMinSummary) -> Vec<String> {
+        let mut findings = Vec::new();
+        if s.user_data {
+            findings.push("the input rows of the data file were scaled to unit norm (Du et al.'s setting); dataset.csv holds the scaled rows".into());
+        }
+        let limit = s.contraction_limit;
+        let below: Vec<String> = s
+            .widths
             .iter()
-            .map(|&(m, _)| (m, v0 * (m / m0).powf(SLOPE)))
+            .filter_map(|r| r.contraction.result().ok().map(|c| (r.width, c)))
+            .filter(|(_, c)| *c < limit)
+            .map(|(width, c)| format!("m{width} ({c:.4})"))
             .collect();
-        Panel {
-            title: title.into(),
-            x_label: "width m".into(),
-            y_label: y_label.into(),
-            log_x: true,
+        if !below.is_empty() {
+            findings.push(format!(
+                "contraction below (1 - eta lambda_0)^2 = {limit:.4} for {}: over a finite window the per-step ratio is a weighted mean of (1 - eta lambda_i)^2 over all eigenmodes, so the kernel regime approaches the limit from below.",
+                below.join(", ")
+            ));
+        }
+        findings
+    }
+
+    /// The paper's panels: loss vs step per width, pattern changes and max movement vs width.
+    fn figures(_: &GdGlobalMinConfig, s: &GdGlobalMinSummary, metrics: &Metrics) -> Vec<Figure> {
+        let mut loss = Panel {
+            title: "Training loss".into(),
+            x_label: "step".into(),
+            y_label: "||u - y||^2 / 2".into(),
             log_y: true,
             legend: Legend::UpperRight,
-            series: vec![
-                Series::reference("m^(-1/2)", reference),
-                Series::line(format!("measured (slope {slope:.2})"), points).with_markers(),
-            ],
+            ..Default::default()
+        };
+        for r in &s.widths {
+            loss.series.push(Series::line(
+                format!("m = {}", r.width),
+                metrics.series(&format!("m{}", r.width), "loss"),
+            ));
         }
-    };
-    let panels = [
-        loss,
-        against_width("Activation patterns changed", "fraction changed", &|r| {
-            r.pattern_change
-        }),
-        against_width("Max neuron movement", "max_r ||w_r(T) - w_r(0)||", &|r| {
-            r.max_movement
-        }),
-    ];
-    let file = "figures/gd_global_min.svg";
-    save_svg(&ctx.folder.staging().join(file), &panels)?;
-    Ok(file.into())
+        let panels = [
+            loss,
+            against_width_panel(
+                &s.widths,
+                "Activation patterns changed",
+                "fraction changed",
+                |r| r.pattern_change,
+            ),
+            against_width_panel(
+                &s.widths,
+                "Max neuron movement",
+                "max_r ||w_r(T) - w_r(0)||",
+                |r| r.max_movement,
+            ),
+        ];
+        vec![Figure::new("gd_global_min.svg", panels)]
+    }
+}
+
+/// `(m, value)` per width.
+fn against_width(runs: &[WidthSummary], value: fn(&WidthSummary) -> f64) -> Vec<(f64, f64)> {
+    runs.iter().map(|r| (r.width as f64, value(r))).collect()
+}
+
+/// A quantity against the width on log-log axes, with the m^{-1/2} reference through the first
+/// point.
+fn against_width_panel(
+    runs: &[WidthSummary],
+    title: &str,
+    y_label: &str,
+    value: fn(&WidthSummary) -> f64,
+) -> Panel {
+    let points = against_width(runs, value);
+    let slope = loglog_slope(&points).unwrap_or(f64::NAN);
+    let (m0, v0) = points[0];
+    let reference = points
+        .iter()
+        .map(|&(m, _)| (m, v0 * (m / m0).powf(SLOPE)))
+        .collect();
+    Panel {
+        title: title.into(),
+        x_label: "width m".into(),
+        y_label: y_label.into(),
+        log_x: true,
+        log_y: true,
+        legend: Legend::UpperRight,
+        series: vec![
+            Series::reference("m^(-1/2)", reference),
+            Series::line(format!("measured (slope {slope:.2})"), points).with_markers(),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    /// Widths 400 and 1600 moving like m^-slope, with the given contractions.
+    fn summary(slope: f64, contraction: [f64; 2]) -> GdGlobalMinSummary {
+        let width = |width: usize, c: f64| WidthSummary {
+            width,
+            contraction: Measured::Value(c),
+            initial_loss: 50.0,
+            final_loss: 1e-12,
+            lambda_min_over_run: 0.09,
+            h0_minus_h_inf: 0.01,
+            max_h_drift: 0.001,
+            pattern_change: (width as f64).powf(-slope),
+            max_movement: (width as f64).powf(-slope),
+            relative_change: (width as f64).powf(-slope),
+        };
+        GdGlobalMinSummary {
+            user_data: false,
+            lambda_0: 0.1,
+            lambda_max: 1.0,
+            eta: 1.0,
+            contraction_limit: 0.81,
+            widths: vec![width(400, contraction[0]), width(1600, contraction[1])],
+        }
+    }
+
+    fn failures(s: &GdGlobalMinSummary) -> Vec<String> {
+        GdGlobalMin::checks(&GdGlobalMinConfig::default(), s)
+            .into_iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    #[test]
+    fn checks_pass_in_the_kernel_regime_and_fail_off_it() {
+        assert!(failures(&summary(0.5, [0.85, 0.82])).is_empty());
+        // Weights moving like 1/m are not Du et al.'s regime.
+        assert_eq!(failures(&summary(1.0, [0.85, 0.82])).len(), 3);
+        // A contraction above 1 - eta lambda_0 / 2 = 0.95, and moving away from the limit.
+        let slow = failures(&summary(0.5, [0.85, 0.97]));
+        assert_eq!(slow.len(), 2, "{slow:?}");
+    }
 }

@@ -4,6 +4,7 @@
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{RunContext, Validate};
 use crate::require::{require_at_least, require_margin_loss, require_positive};
+use crate::tracking::train_probed;
 use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, rng_from_seed};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
@@ -177,55 +178,42 @@ pub(crate) fn train_linear<M: Homogeneous + LinearPredictor>(
     yardstick: &Yardstick<'_>,
     extra: &dyn Fn(&M) -> Vec<(&'static str, f64)>,
 ) -> Result<Trained<M>, LabError> {
-    ctx.timed(label, |ctx| {
-        let mut trainer = Trainer::scaled(model);
-        let probes = log_spaced_steps(config.steps);
-        let mut history = Vec::new();
-        let progress = ctx.progress().clone();
-        let recorder = &mut ctx.recorder;
-        trainer
-            .run(
-                &setup.batch,
-                config,
-                &probes,
-                |p| {
-                    let beta = to_host(p.model.effective_predictor());
-                    let mut values = vec![
-                        ("ln_loss", p.loss.ln_loss),
-                        ("ln_norm", p.ln_theta_norm()),
-                        ("margin_l2", normalized_margin_l2(&setup.z, &beta)),
-                        ("margin_own", (yardstick.own_margin)(&beta)),
-                    ];
-                    if let Some(r) = yardstick.reference {
-                        values.push(("cos_ref", cosine(&beta, r)));
-                    }
-                    values.extend(extra(p.model));
-                    for (metric, value) in values {
-                        recorder
-                            .record(label, p.step, metric, value)
-                            .map_err(|e| e.to_string())?;
-                    }
-                    recorder.flush().map_err(|e| e.to_string())?;
-                    history.push((p.step, beta));
-                    Ok(())
-                },
-                |_| progress.inc(1),
-            )
-            .map_err(|source| LabError::Train {
-                variant: label.to_string(),
-                source,
-            })?;
-        let model = trainer.model().clone();
-        let beta = to_host(model.effective_predictor());
-        tracing::debug!(target: "fdl", variant = label, ln_norm = trainer.ln_scale(), "trained");
-        for (step, b) in &history {
-            ctx.recorder
-                .record(label, *step, "cos_final", cosine(b, &beta))?;
-        }
-        Ok(Trained {
-            beta,
-            history,
-            model,
-        })
+    let mut trainer = Trainer::scaled(model);
+    let mut history = Vec::new();
+    let probes = log_spaced_steps(config.steps);
+    train_probed(
+        ctx,
+        label,
+        &mut trainer,
+        &setup.batch,
+        config,
+        &probes,
+        |p| {
+            let beta = to_host(p.model.effective_predictor());
+            let mut values = vec![
+                ("ln_loss", p.loss.ln_loss),
+                ("ln_norm", p.ln_theta_norm()),
+                ("margin_l2", normalized_margin_l2(&setup.z, &beta)),
+                ("margin_own", (yardstick.own_margin)(&beta)),
+            ];
+            if let Some(r) = yardstick.reference {
+                values.push(("cos_ref", cosine(&beta, r)));
+            }
+            values.extend(extra(p.model));
+            history.push((p.step, beta));
+            Ok(values)
+        },
+    )?;
+    let model = trainer.model().clone();
+    let beta = to_host(model.effective_predictor());
+    tracing::debug!(target: "fdl", variant = label, ln_norm = trainer.ln_scale(), "trained");
+    for (step, b) in &history {
+        ctx.recorder
+            .record(label, *step, "cos_final", cosine(b, &beta))?;
+    }
+    Ok(Trained {
+        beta,
+        history,
+        model,
     })
 }

@@ -8,6 +8,7 @@ use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::tracking::train_probed;
 use fdl_analysis::{
     SolveStatus, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
 };
@@ -374,45 +375,28 @@ fn train(
         method: Method::Steepest,
     };
     let mut final_loss = f64::NAN;
-    ctx.timed(&name, |ctx| {
-        let recorder = &mut ctx.recorder;
-        let mut trainer = Trainer::plain(model).stop_below(config.target_loss);
-        trainer
-            .run(
-                batch,
-                &train,
-                &log_spaced_steps(config.max_steps),
-                |p| {
-                    let beta = to_host(p.model.effective_predictor());
-                    final_loss = p.loss.ln_loss.exp();
-                    for (metric, value) in
-                        [("loss", final_loss), ("error", distance(&beta, target))]
-                    {
-                        recorder
-                            .record(&name, p.step, metric, value)
-                            .map_err(|e| e.to_string())?;
-                    }
-                    Ok(())
-                },
-                |_| {},
-            )
-            .map_err(|source| LabError::Train {
-                variant: name.clone(),
-                source,
-            })?;
-        let beta = to_host(trainer.model().effective_predictor());
-        Ok(Fit {
-            label: name.clone(),
-            depth,
-            alpha,
-            error: distance(&beta, target),
-            l1_norm: lp_norm(&beta, 1.0),
-            l2_norm: lp_norm(&beta, 2.0),
-            steps: trainer.steps_taken(),
-            final_loss,
-            q_alpha_distance: None,
-            beta,
-        })
+    let mut trainer = Trainer::plain(model).stop_below(config.target_loss);
+    let probes = log_spaced_steps(config.max_steps);
+    train_probed(ctx, &name, &mut trainer, batch, &train, &probes, |p| {
+        let beta = to_host(p.model.effective_predictor());
+        final_loss = p.loss.ln_loss.exp();
+        Ok(vec![
+            ("loss", final_loss),
+            ("error", distance(&beta, target)),
+        ])
+    })?;
+    let beta = to_host(trainer.model().effective_predictor());
+    Ok(Fit {
+        label: name.clone(),
+        depth,
+        alpha,
+        error: distance(&beta, target),
+        l1_norm: lp_norm(&beta, 1.0),
+        l2_norm: lp_norm(&beta, 2.0),
+        steps: trainer.steps_taken(),
+        final_loss,
+        q_alpha_distance: None,
+        beta,
     })
 }
 

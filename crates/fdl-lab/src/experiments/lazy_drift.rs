@@ -4,11 +4,13 @@
 
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::Metrics;
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{loglog_slope, max_of};
+use crate::tracking::train_probed;
 use burn::tensor::Tensor;
 use fdl_analysis::kernel_gd_predictions;
 use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
@@ -19,7 +21,6 @@ use fdl_optim::{
     Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer, log_spaced_steps,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Configuration of lazy-drift; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,15 +134,51 @@ const ALPHA_SLOPE_TOLERANCE: f64 = 0.1;
 /// f32 rounding accumulated over the run.
 const KERNEL_AGREEMENT: f64 = 1e-5;
 
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LazyDriftSummary {
+    /// One entry per width, in the config's order.
+    pub widths: Vec<WidthSummary>,
+    /// Chizat's sweep over the output scale.
+    pub alpha_sweep: AlphaSweep,
+}
+
 /// What one width measured.
-struct WidthRun {
-    width: usize,
-    drift: f64,
-    layer_change: Vec<f64>,
-    gap_train: f64,
-    gap_test: f64,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidthSummary {
+    /// The hidden width.
+    pub width: usize,
+    /// ||Theta_T - Theta_0||_F / ||Theta_0||_F.
+    pub ntk_drift: f64,
+    /// ||W_l(T) - W_l(0)||_F / ||W_l(0)||_F per layer.
+    pub weight_change: Vec<f64>,
+    /// sup_t rms |f_t - f_lin,t| on the training points.
+    pub gap_train: f64,
+    /// The same on the held-out points.
+    pub gap_test: f64,
     /// rms |f_lin,T - u_kernel(T)| on the training points, over rms |y|.
-    kernel_mismatch: f64,
+    pub kernel_mismatch: f64,
+}
+
+/// The relative weight movement at each output scale alpha, at one width.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlphaSweep {
+    /// The width.
+    pub width: usize,
+    /// The output scales.
+    pub alpha: Vec<f64>,
+    /// ||W(T) - W(0)|| / ||W(0)|| at each.
+    pub relative_movement: Vec<f64>,
+}
+
+impl AlphaSweep {
+    fn points(&self) -> Vec<(f64, f64)> {
+        self.alpha
+            .iter()
+            .copied()
+            .zip(self.relative_movement.iter().copied())
+            .collect()
+    }
 }
 
 fn frobenius(t: Tensor<2>) -> f64 {
@@ -197,30 +234,15 @@ fn outputs_over_training<M: ScalarModel>(
     probes: &[usize],
 ) -> Result<(M, Vec<Snapshot>), LabError> {
     let mut seen = Vec::new();
-    ctx.timed(label, |ctx| {
-        let progress = ctx.progress().clone();
-        let mut trainer = Trainer::plain(model);
-        trainer
-            .run(
-                batch,
-                config,
-                probes,
-                |p| {
-                    seen.push(Snapshot {
-                        train: p.outputs.to_vec(),
-                        test: to_host(p.model.forward(test.clone())),
-                    });
-                    Ok(())
-                },
-                |_| progress.inc(1),
-            )
-            .map_err(|source| LabError::Train {
-                variant: label.to_string(),
-                source,
-            })?;
-        Ok(trainer.model().clone())
-    })
-    .map(|m| (m, seen))
+    let mut trainer = Trainer::plain(model);
+    train_probed(ctx, label, &mut trainer, batch, config, probes, |p| {
+        seen.push(Snapshot {
+            train: p.outputs.to_vec(),
+            test: to_host(p.model.forward(test.clone())),
+        });
+        Ok(Vec::new())
+    })?;
+    Ok((trainer.model().clone(), seen))
 }
 
 impl LazyDrift {
@@ -300,18 +322,11 @@ impl LazyDrift {
         let scaled = Self::scaled_batch(&net, batch, alpha);
         let label = format!("alpha{alpha}");
         let train = Self::train_config(config);
-        let trained = ctx.timed(&label, |ctx| {
-            let progress = ctx.progress().clone();
-            let mut trainer = Trainer::plain(net);
-            trainer
-                .run(&scaled, &train, &[], |_| Ok(()), |_| progress.inc(1))
-                .map_err(|source| LabError::Train {
-                    variant: label.clone(),
-                    source,
-                })?;
-            Ok(trainer.model().clone())
+        let mut trainer = Trainer::plain(net);
+        train_probed(ctx, &label, &mut trainer, &scaled, &train, &[], |_| {
+            Ok(Vec::new())
         })?;
-        let movement = relative_movement(&trained, &weights0);
+        let movement = relative_movement(trainer.model(), &weights0);
         ctx.recorder
             .record(&label, config.steps, "relative_movement", movement)?;
         Ok(movement)
@@ -323,7 +338,7 @@ impl LazyDrift {
         batch: &Batch,
         test: &Tensor<2>,
         width: usize,
-    ) -> Result<WidthRun, LabError> {
+    ) -> Result<WidthSummary, LabError> {
         let net = Self::net(ctx, config, width);
         let m_min = config.widths.iter().copied().min().unwrap_or(width) as f64;
         let batch = &Self::scaled_batch(
@@ -377,22 +392,22 @@ impl LazyDrift {
                 .collect();
             max_of("network-vs-linearization gap", &gaps).unwrap_or(f64::NAN)
         };
-        let run = WidthRun {
+        let run = WidthSummary {
             width,
-            drift,
-            layer_change,
+            ntk_drift: drift,
+            weight_change: layer_change,
             gap_train: gap(|p| &p.train),
             gap_test: gap(|p| &p.test),
             kernel_mismatch,
         };
         let label = format!("m{width}");
         ctx.recorder
-            .record(&label, config.steps, "ntk_drift", run.drift)?;
+            .record(&label, config.steps, "ntk_drift", run.ntk_drift)?;
         ctx.recorder
             .record(&label, config.steps, "gap_train", run.gap_train)?;
         ctx.recorder
             .record(&label, config.steps, "gap_test", run.gap_test)?;
-        for (l, c) in run.layer_change.iter().enumerate() {
+        for (l, c) in run.weight_change.iter().enumerate() {
             ctx.recorder
                 .record(&label, config.steps, &format!("weight_change_{l}"), *c)?;
         }
@@ -400,8 +415,9 @@ impl LazyDrift {
     }
 }
 
-impl ExperimentSpec for LazyDrift {
+impl Experiment for LazyDrift {
     type Config = LazyDriftConfig;
+    type Summary = LazyDriftSummary;
     const NAME: &'static str = "lazy-drift";
     const CLAIM: &'static str = "Wide ReLU networks in NTK parameterization train like their linearization: the \
         empirical NTK drifts less the wider the net, the weights barely move, and the network tracks f_lin.";
@@ -413,8 +429,8 @@ impl ExperimentSpec for LazyDrift {
         toml::toml! { n = 64 test_n = 32 widths = [64, 128, 256] alpha_width = 64 }
     }
 
-    fn run(config: LazyDriftConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let (train, test) = Self::data(&config, ctx)?;
+    fn run(config: &LazyDriftConfig, ctx: &mut RunContext) -> Result<LazyDriftSummary, LabError> {
+        let (train, test) = Self::data(config, ctx)?;
         let d = config.dim;
         let batch = Batch {
             x: tensor2_from_host(train.x(), train.len(), d, &ctx.device),
@@ -424,88 +440,90 @@ impl ExperimentSpec for LazyDrift {
         ctx.set_total_steps(
             (config.steps * (2 * config.widths.len() + config.alphas.len())) as u64,
         );
-        let mut runs = Vec::new();
-        for &width in &config.widths {
-            runs.push(Self::train_width(ctx, &config, &batch, &test_x, width)?);
+        let widths = config
+            .widths
+            .iter()
+            .map(|&width| Self::train_width(ctx, config, &batch, &test_x, width))
+            .collect::<Result<_, _>>()?;
+        let relative_movement = config
+            .alphas
+            .iter()
+            .map(|&alpha| Self::train_alpha(ctx, config, &batch, alpha))
+            .collect::<Result<_, _>>()?;
+        Ok(LazyDriftSummary {
+            widths,
+            alpha_sweep: AlphaSweep {
+                width: config.alpha_width,
+                alpha: config.alphas.clone(),
+                relative_movement,
+            },
+        })
+    }
+
+    fn checks(_: &LazyDriftConfig, s: &LazyDriftSummary) -> Vec<Check> {
+        let mut checks = width_checks(&s.widths);
+        checks.push(alpha_check(&s.alpha_sweep));
+        checks
+    }
+
+    fn findings(config: &LazyDriftConfig, _: &LazyDriftSummary) -> Vec<String> {
+        if config.scale_exponent == 0.0 {
+            return Vec::new();
         }
-        let mut alpha_sweep = Vec::new();
-        for &alpha in &config.alphas {
-            alpha_sweep.push((alpha, Self::train_alpha(ctx, &config, &batch, alpha)?));
-        }
-        ctx.finish_progress();
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        check(&mut report, &runs);
-        check_alpha(&mut report, &alpha_sweep, config.alpha_width);
-        report.headline(
-            "alpha_sweep",
-            json!({
-                "width": config.alpha_width,
-                "alpha": alpha_sweep.iter().map(|a| a.0).collect::<Vec<_>>(),
-                "relative_movement": alpha_sweep.iter().map(|a| a.1).collect::<Vec<_>>(),
-            }),
-        );
-        if config.scale_exponent != 0.0 {
-            report.finding(format!(
-                "the width sweep ran at output scale alpha_m = (m / m_min)^-{}: not the NTK parameterization's lazy limit",
-                config.scale_exponent
-            ));
-        }
-        for r in &runs {
-            report.headline(
-                &format!("m{}", r.width),
-                json!({
-                    "ntk_drift": r.drift,
-                    "weight_change": r.layer_change,
-                    "gap_train": r.gap_train,
-                    "gap_test": r.gap_test,
-                    "kernel_mismatch": r.kernel_mismatch,
-                }),
-            );
-        }
-        report.figures = vec![draw(ctx, &runs, &alpha_sweep)?];
-        Ok(report)
+        vec![format!(
+            "the width sweep ran at output scale alpha_m = (m / m_min)^-{}: not the NTK parameterization's lazy limit",
+            config.scale_exponent
+        )]
+    }
+
+    fn figures(_: &LazyDriftConfig, s: &LazyDriftSummary, _: &Metrics) -> Vec<Figure> {
+        vec![Figure::new(
+            "lazy_drift.svg",
+            panels(&s.widths, &s.alpha_sweep),
+        )]
     }
 }
 
-fn against_width(runs: &[WidthRun], value: impl Fn(&WidthRun) -> f64) -> Vec<(f64, f64)> {
+fn against_width(runs: &[WidthSummary], value: impl Fn(&WidthSummary) -> f64) -> Vec<(f64, f64)> {
     runs.iter().map(|r| (r.width as f64, value(r))).collect()
 }
 
-/// SCIENCE.md's checks.
-fn check(report: &mut Report, runs: &[WidthRun]) {
+/// SCIENCE.md's checks on the width sweep.
+fn width_checks(runs: &[WidthSummary]) -> Vec<Check> {
+    let mut checks = Vec::new();
     let mismatches: Vec<f64> = runs.iter().map(|r| r.kernel_mismatch).collect();
     let mismatch = max_of("kernel mismatch", &mismatches);
-    report.check(Check::measured(
+    checks.push(Check::measured(
         "linearized net vs closed-form kernel GD with Theta_0 (largest relative rms difference)",
         mismatch,
         Comparison::AtMost,
         KERNEL_AGREEMENT,
         "the same dynamics, computed two ways (training in f32 against an f64 eigendecomposition)",
     ));
-    let drift = loglog_slope(&against_width(runs, |r| r.drift));
-    report.check(Check::measured(
+    let drift = loglog_slope(&against_width(runs, |r| r.ntk_drift));
+    checks.push(Check::measured(
         "log-log slope of the relative NTK drift vs width (>= -1)",
         drift.clone(),
         Comparison::AtLeast,
         DRIFT_SLOPE.0,
         "SCIENCE.md: in [-1.0, -0.45] (sim -0.78)",
     ));
-    report.check(Check::measured(
+    checks.push(Check::measured(
         "log-log slope of the relative NTK drift vs width (<= -0.45)",
         drift,
         Comparison::AtMost,
         DRIFT_SLOPE.1,
         "the kernel freezes as the width grows",
     ));
-    let layers = runs[0].layer_change.len();
+    let layers = runs[0].weight_change.len();
     for l in 0..layers {
         let expected = if l == 0 || l == layers - 1 {
             -0.5
         } else {
             -1.0
         };
-        let slope = loglog_slope(&against_width(runs, |r| r.layer_change[l]));
-        report.check(Check::measured(
+        let slope = loglog_slope(&against_width(runs, |r| r.weight_change[l]));
+        checks.push(Check::measured(
             format!("layer {} relative weight change: log-log slope vs width (distance from {expected})", l + 1),
             slope.clone().map(|s| (s - expected).abs()),
             Comparison::AtMost,
@@ -517,7 +535,7 @@ fn check(report: &mut Report, runs: &[WidthRun]) {
         ("train", against_width(runs, |r| r.gap_train)),
         ("held-out", against_width(runs, |r| r.gap_test)),
     ] {
-        report.check(Check::measured(
+        checks.push(Check::measured(
             format!("sup_t rms |f_t - f_lin,t| on {what} points: log-log slope vs width"),
             loglog_slope(&value),
             Comparison::Below,
@@ -532,29 +550,35 @@ fn check(report: &mut Report, runs: &[WidthRun]) {
             ),
         ));
     }
+    checks
 }
 
 /// Chizat's variant: relative movement against the output scale alpha, slope -1.
-fn check_alpha(report: &mut Report, sweep: &[(f64, f64)], width: usize) {
-    let slope = loglog_slope(sweep);
-    report.check(Check::measured(
-        format!("width {width}: relative weight movement vs output scale alpha, log-log slope (distance from -1)"),
+fn alpha_check(sweep: &AlphaSweep) -> Check {
+    let points = sweep.points();
+    let slope = loglog_slope(&points);
+    Check::measured(
+        format!(
+            "width {}: relative weight movement vs output scale alpha, log-log slope (distance from -1)",
+            sweep.width
+        ),
         slope.clone().map(|s| (s - ALPHA_SLOPE).abs()),
         Comparison::AtMost,
         ALPHA_SLOPE_TOLERANCE,
         format!(
             "Chizat, Oyallon, Bach 2019: training (1/alpha^2) L(f_0 + alpha (f - f_0)) moves the weights like 1/alpha; slope {:.3}; {}",
             slope.unwrap_or(f64::NAN),
-            sweep
+            points
                 .iter()
                 .map(|(a, v)| format!("{v:.2e} at {a}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    ));
+    )
 }
 
-fn draw(ctx: &RunContext, runs: &[WidthRun], alphas: &[(f64, f64)]) -> Result<String, LabError> {
+fn panels(runs: &[WidthSummary], sweep: &AlphaSweep) -> [Panel; 4] {
+    let alphas = sweep.points();
     let panel = |title: &str, y_label: &str, series: Vec<Series>| Panel {
         title: title.into(),
         x_label: "width".into(),
@@ -564,14 +588,14 @@ fn draw(ctx: &RunContext, runs: &[WidthRun], alphas: &[(f64, f64)]) -> Result<St
         legend: Legend::LowerLeft,
         series,
     };
-    let drift = against_width(runs, |r| r.drift);
+    let drift = against_width(runs, |r| r.ntk_drift);
     let (m0, v0) = drift[0];
     let reference = drift
         .iter()
         .map(|&(m, _)| (m, v0 * (m / m0).powf(-0.5)))
         .collect();
-    let layers = runs[0].layer_change.len();
-    let panels = [
+    let layers = runs[0].weight_change.len();
+    [
         panel(
             "NTK drift",
             "||Theta_T - Theta_0||_F / ||Theta_0||_F",
@@ -587,7 +611,7 @@ fn draw(ctx: &RunContext, runs: &[WidthRun], alphas: &[(f64, f64)]) -> Result<St
                 .map(|l| {
                     Series::line(
                         format!("layer {}", l + 1),
-                        against_width(runs, |r| r.layer_change[l]),
+                        against_width(runs, |r| r.weight_change[l]),
                     )
                     .with_markers()
                 })
@@ -616,11 +640,52 @@ fn draw(ctx: &RunContext, runs: &[WidthRun], alphas: &[(f64, f64)]) -> Result<St
                         .map(|&(a, _)| (a, alphas[0].1 * alphas[0].0 / a))
                         .collect(),
                 ),
-                Series::line("measured", alphas.to_vec()).with_markers(),
+                Series::line("measured", alphas.clone()).with_markers(),
             ],
         },
-    ];
-    let file = "figures/lazy_drift.svg";
-    save_svg(&ctx.folder.staging().join(file), &panels)?;
-    Ok(file.into())
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    /// Three widths whose drift falls like m^-drift_slope, and an alpha sweep falling like
+    /// alpha^-alpha_slope.
+    fn summary(drift_slope: f64, alpha_slope: f64) -> LazyDriftSummary {
+        let width = |m: f64| WidthSummary {
+            width: m as usize,
+            ntk_drift: m.powf(-drift_slope),
+            weight_change: vec![m.powf(-0.5), m.powf(-1.0), m.powf(-0.5)],
+            gap_train: 1.0 / m,
+            gap_test: 1.0 / m,
+            kernel_mismatch: 1e-7,
+        };
+        let alpha = vec![1.0, 10.0, 100.0];
+        LazyDriftSummary {
+            widths: vec![width(64.0), width(128.0), width(256.0)],
+            alpha_sweep: AlphaSweep {
+                width: 64,
+                relative_movement: alpha.iter().map(|a: &f64| a.powf(-alpha_slope)).collect(),
+                alpha,
+            },
+        }
+    }
+
+    fn failures(s: &LazyDriftSummary) -> usize {
+        LazyDrift::checks(&LazyDriftConfig::default(), s)
+            .iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .count()
+    }
+
+    #[test]
+    fn checks_pass_when_lazy_and_fail_when_the_kernel_moves() {
+        assert_eq!(failures(&summary(0.78, 1.0)), 0);
+        // Mean-field scaling: the kernel keeps moving at every width.
+        assert_eq!(failures(&summary(0.1, 1.0)), 1);
+        // Movement not like 1/alpha.
+        assert_eq!(failures(&summary(0.78, 0.5)), 1);
+    }
 }

@@ -4,15 +4,17 @@
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
 use super::implicit_bias::{LinearData, upload_linear_data};
-use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::recorder::predictors_csv;
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::{Metrics, predictors_csv};
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_margin_loss, require_positive};
 use crate::stats::max_of;
-use fdl_analysis::{MaxMargin, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular};
+use crate::tracking::train_probed;
+use fdl_analysis::{
+    MaxMargin, SolveStatus, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular,
+};
 use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
@@ -21,7 +23,7 @@ use fdl_optim::{
 };
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// Configuration of logistic-max-margin; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,8 +122,9 @@ fn level_tolerance(steps: usize) -> f64 {
 }
 
 /// What a data set is there to show.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Role {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
     /// The paper's symmetric 2-D data: the gd checks, and its faster-than-1/log t gap.
     Paper,
     /// Generic data (asymmetric support vectors, or `--data`): the gd checks.
@@ -145,6 +148,141 @@ struct Case {
     linf: MaxMargin,
 }
 
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticMaxMarginSummary {
+    /// Whether the data came from `--data`.
+    pub user_data: bool,
+    /// One entry per data set.
+    pub cases: Vec<CaseSummary>,
+}
+
+/// One data set: its references and the three optimizers' probes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Name in the report (`soudry-2d`, `asymmetric`, `contrast`, `data`).
+    pub name: String,
+    /// Prefix of its variant labels in `metrics.csv`.
+    pub prefix: String,
+    /// Which checks apply.
+    pub role: Role,
+    /// The points as rows of (x_1, x_2, y), for the figure (2-D data only).
+    pub points: Vec<[f64; 3]>,
+    /// The step of gd (eta = step_size / sigma_max(X)).
+    pub eta: f64,
+    /// The l2 max margin (hard-margin SVM, QP).
+    pub svm: MaxMargin,
+    /// The l_inf max margin (LP).
+    pub linf: MaxMargin,
+    /// gd, gd-momentum, adam.
+    pub optimizers: Vec<OptimizerRun>,
+}
+
+/// One optimizer's run on one data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerRun {
+    /// `gd`, `gd-momentum` or `adam`.
+    pub name: String,
+    /// The final predictor.
+    pub w: Vec<f64>,
+    /// One per (log-spaced) probe.
+    pub probes: Vec<ProbePoint>,
+}
+
+/// What one probe measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProbePoint {
+    /// Steps taken.
+    pub step: usize,
+    /// L(w).
+    pub loss: f64,
+    /// ||w||.
+    pub norm: f64,
+    /// Angle to the l2 max margin (radians; none at w = 0).
+    pub angle_gap: Option<f64>,
+    /// Angle to the l_inf max margin.
+    pub angle_linf: Option<f64>,
+    /// 1 - normalized margin / max margin.
+    pub margin_gap: Option<f64>,
+}
+
+impl ProbePoint {
+    fn measure(
+        z: &[f64],
+        (svm, linf): (&MaxMargin, &MaxMargin),
+        w: &[f64],
+        step: usize,
+        ln_loss: f64,
+    ) -> Self {
+        let norm = norm2(w);
+        let moved = norm > 0.0;
+        Self {
+            step,
+            loss: ln_loss.exp(),
+            norm,
+            angle_gap: moved.then(|| angle(w, &svm.beta)),
+            angle_linf: moved.then(|| angle(w, &linf.beta)),
+            margin_gap: moved.then(|| 1.0 - min_margin(z, w) / norm / svm.margin),
+        }
+    }
+
+    /// t L(t) (from step 1).
+    fn t_loss(&self) -> Option<f64> {
+        (self.step >= 1).then_some(self.step as f64 * self.loss)
+    }
+
+    /// ||w|| / log t (from step 2).
+    fn norm_over_log_t(&self) -> Option<f64> {
+        (self.step >= 2).then(|| self.norm / (self.step as f64).ln())
+    }
+
+    /// The `metrics.csv` columns of this probe.
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("loss", Some(self.loss)),
+            ("norm", Some(self.norm)),
+            ("t_loss", self.t_loss()),
+            ("norm_over_log_t", self.norm_over_log_t()),
+            ("angle_gap", self.angle_gap),
+            ("angle_linf", self.angle_linf),
+            ("margin_gap", self.margin_gap),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+}
+
+impl OptimizerRun {
+    /// `(step, value)` over the probes where `value` is measured.
+    fn series(&self, value: impl Fn(&ProbePoint) -> Option<f64>) -> Vec<(f64, f64)> {
+        self.probes
+            .iter()
+            .filter_map(|p| value(p).map(|v| (p.step as f64, v)))
+            .collect()
+    }
+
+    /// The value at the last probe at or before `step` where it is measured (NaN if none).
+    fn at(&self, step: usize, value: impl Fn(&ProbePoint) -> Option<f64>) -> f64 {
+        at(&self.series(value), step)
+    }
+}
+
+impl CaseSummary {
+    /// The run of optimizer `name` (empty if it did not run).
+    fn optimizer(&self, name: &str) -> OptimizerRun {
+        self.optimizers
+            .iter()
+            .find(|o| o.name == name)
+            .cloned()
+            .unwrap_or_else(|| OptimizerRun {
+                name: name.into(),
+                w: Vec::new(),
+                probes: Vec::new(),
+            })
+    }
+}
+
 /// The angle between `a` and `b` in radians, accurate for tiny angles: `2 atan2(|u - v|, |u + v|)`
 /// for the unit vectors u, v.
 fn angle(a: &[f64], b: &[f64]) -> f64 {
@@ -156,31 +294,6 @@ fn angle(a: &[f64], b: &[f64]) -> f64 {
         plus += (u + v) * (u + v);
     }
     2.0 * minus.sqrt().atan2(plus.sqrt())
-}
-
-/// Everything recorded at a probe: `(metric, value)`.
-fn measures(
-    z: &[f64],
-    (svm, linf): (&MaxMargin, &MaxMargin),
-    w: &[f64],
-    step: usize,
-    ln_loss: f64,
-) -> Vec<(&'static str, f64)> {
-    let loss = ln_loss.exp();
-    let norm = norm2(w);
-    let mut out = vec![("loss", loss), ("norm", norm)];
-    if step >= 1 {
-        out.push(("t_loss", step as f64 * loss));
-    }
-    if step >= 2 {
-        out.push(("norm_over_log_t", norm / (step as f64).ln()));
-    }
-    if norm > 0.0 {
-        out.push(("angle_gap", angle(w, &svm.beta)));
-        out.push(("angle_linf", angle(w, &linf.beta)));
-        out.push(("margin_gap", 1.0 - min_margin(z, w) / norm / svm.margin));
-    }
-    out
 }
 
 /// Margin (relative to the max margin) below which no point but the support vectors may lie: as
@@ -289,13 +402,14 @@ impl LogisticMaxMargin {
             .collect()
     }
 
-    /// Trains one optimizer from w = 0 and records its probes; returns the final w.
+    /// Trains one optimizer from w = 0 and records its probes.
     fn train(
         ctx: &mut RunContext,
         case: &Case,
-        label: &str,
+        name: &str,
         train: &TrainConfig,
-    ) -> Result<Vec<f64>, LabError> {
+    ) -> Result<OptimizerRun, LabError> {
+        let label = format!("{}{name}", case.prefix);
         let model = DeepLinearConfig {
             input_dim: case.setup.dim(),
             depth: 1,
@@ -303,37 +417,33 @@ impl LogisticMaxMargin {
             init_std: 0.0,
         }
         .init(&mut rng_from_seed(0), &ctx.device);
-        ctx.timed(label, |ctx| {
-            let mut trainer = Trainer::plain(model);
-            let progress = ctx.progress().clone();
-            let recorder = &mut ctx.recorder;
-            trainer
-                .run(
-                    &case.setup.batch,
-                    train,
-                    &log_spaced_steps(train.steps),
-                    |probe| {
-                        let w = to_host(probe.model.effective_predictor());
-                        for (metric, value) in measures(
-                            &case.setup.z,
-                            (&case.svm, &case.linf),
-                            &w,
-                            probe.step,
-                            probe.loss.ln_loss,
-                        ) {
-                            recorder
-                                .record(label, probe.step, metric, value)
-                                .map_err(|e| e.to_string())?;
-                        }
-                        recorder.flush().map_err(|e| e.to_string())
-                    },
-                    |_| progress.inc(1),
-                )
-                .map_err(|source| LabError::Train {
-                    variant: label.to_string(),
-                    source,
-                })?;
-            Ok(to_host(trainer.model().effective_predictor()))
+        let mut probes = Vec::new();
+        let mut trainer = Trainer::plain(model);
+        let steps = log_spaced_steps(train.steps);
+        train_probed(
+            ctx,
+            &label,
+            &mut trainer,
+            &case.setup.batch,
+            train,
+            &steps,
+            |probe| {
+                let w = to_host(probe.model.effective_predictor());
+                let point = ProbePoint::measure(
+                    &case.setup.z,
+                    (&case.svm, &case.linf),
+                    &w,
+                    probe.step,
+                    probe.loss.ln_loss,
+                );
+                probes.push(point);
+                Ok(point.metrics())
+            },
+        )?;
+        Ok(OptimizerRun {
+            name: name.into(),
+            w: to_host(trainer.model().effective_predictor()),
+            probes,
         })
     }
 }
@@ -363,42 +473,32 @@ fn optimizers(config: &LogisticMaxMarginConfig, eta: f64) -> [(&'static str, Met
     ]
 }
 
-impl ExperimentSpec for LogisticMaxMargin {
+impl Experiment for LogisticMaxMargin {
     type Config = LogisticMaxMarginConfig;
+    type Summary = LogisticMaxMarginSummary;
     const NAME: &'static str = "logistic-max-margin";
     const CLAIM: &'static str = "Gradient descent on separable data with the logistic loss converges in direction to the \
         l2 max-margin (SVM) predictor, slowly: the gaps shrink like 1/log t, ||w|| grows like ||w_svm|| log t and the \
         loss falls like 1/t. Adam is not drawn to the l2 max margin.";
-    const DTYPE: Precision = Precision::F64;
 
     fn quick() -> toml::Table {
         toml::toml! { steps = 20000 }
     }
 
-    fn run(config: LogisticMaxMarginConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
-        let cases = Self::cases(&config, ctx)?;
+    fn run(
+        config: &LogisticMaxMarginConfig,
+        ctx: &mut RunContext,
+    ) -> Result<LogisticMaxMarginSummary, LabError> {
+        let cases = Self::cases(config, ctx)?;
         ctx.set_total_steps((3 * config.steps * cases.len()) as u64);
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        if ctx.data.is_none() && config.asymmetric_per_class == 0 {
-            report.finding(
-                "asymmetric_per_class = 0: the asymmetric data set is skipped, with its checks",
-            );
-        }
-        if config.gd_geometry != 2.0 {
-            report.finding(format!(
-                "gd ran l_p steepest descent with p = {}: the theory predicts the l_p max margin for it, not the l2 SVM the checks compare with",
-                config.gd_geometry
-            ));
-        }
         let mut predictors = Vec::new();
-        let mut figures = Vec::new();
+        let mut summaries = Vec::new();
         for case in &cases {
             let data = &case.setup.data;
             let sigma = top_singular(data.x(), data.len(), data.dim()).sigma;
             let eta = config.step_size / sigma;
-            let mut finals = Vec::new();
-            for (name, method, step_rule) in optimizers(&config, eta) {
-                let label = format!("{}{name}", case.prefix);
+            let mut runs = Vec::new();
+            for (name, method, step_rule) in optimizers(config, eta) {
                 // Momentum and Adam update in the Euclidean geometry only.
                 let geometry = if name != "gd" {
                     LpGeometry::euclidean()
@@ -415,74 +515,148 @@ impl ExperimentSpec for LogisticMaxMargin {
                     geometry,
                     method,
                 };
-                let w = Self::train(ctx, case, &label, &train)?;
-                predictors.push((label.clone(), w.clone()));
-                finals.push((label, w));
+                let run = Self::train(ctx, case, name, &train)?;
+                predictors.push((format!("{}{name}", case.prefix), run.w.clone()));
+                runs.push(run);
             }
             predictors.push((format!("{}ref-l2", case.prefix), case.svm.beta.clone()));
             predictors.push((format!("{}ref-linf", case.prefix), case.linf.beta.clone()));
-            check_case(&mut report, ctx, case, &config, eta);
-            figures.push(draw_case(ctx, case, &finals)?);
+            summaries.push(CaseSummary {
+                name: case.name.into(),
+                prefix: case.prefix.into(),
+                role: case.role,
+                points: if data.dim() == 2 {
+                    (0..data.len())
+                        .map(|n| [data.row(n)[0], data.row(n)[1], data.y()[n]])
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                eta,
+                svm: case.svm.clone(),
+                linf: case.linf.clone(),
+                optimizers: runs,
+            });
         }
-        ctx.finish_progress();
         ctx.folder
             .write("predictors.csv", predictors_csv(&predictors))?;
-        report.figures = figures;
-        Ok(report)
+        Ok(LogisticMaxMarginSummary {
+            user_data: ctx.data.is_some(),
+            cases: summaries,
+        })
     }
-}
 
-/// A `(step, value)` series of one optimizer on one data set.
-fn series_of(ctx: &RunContext, case: &Case, name: &str, metric: &str) -> Vec<(f64, f64)> {
-    ctx.recorder
-        .series(&format!("{}{name}", case.prefix), metric)
-}
+    fn checks(config: &LogisticMaxMarginConfig, s: &LogisticMaxMarginSummary) -> Vec<Check> {
+        let mut checks = Vec::new();
+        for case in &s.cases {
+            if case.role != Role::Contrast {
+                checks.extend(convergence_checks(case, config.steps));
+            }
+            checks.extend(geometry_checks(case, config.steps));
+        }
+        checks
+    }
 
-/// The checks of one data set, and its headline numbers.
-fn check_case(
-    report: &mut Report,
-    ctx: &RunContext,
-    case: &Case,
-    config: &LogisticMaxMarginConfig,
-    eta: f64,
-) {
-    let steps = config.steps;
-    report.reference(format!("{}: l2 SVM (QP)", case.name), &case.svm.status);
-    report.reference(
-        format!("{}: l_inf max margin (LP)", case.name),
-        &case.linf.status,
-    );
-    if case.role != Role::Contrast {
-        check_convergence(report, ctx, case, steps);
+    fn references(s: &LogisticMaxMarginSummary) -> Vec<(String, SolveStatus)> {
+        s.cases
+            .iter()
+            .flat_map(|case| {
+                [
+                    (
+                        format!("{}: l2 SVM (QP)", case.name),
+                        case.svm.status.clone(),
+                    ),
+                    (
+                        format!("{}: l_inf max margin (LP)", case.name),
+                        case.linf.status.clone(),
+                    ),
+                ]
+            })
+            .collect()
     }
-    check_geometry(report, ctx, case, steps);
-    let mut head = serde_json::Map::new();
-    head.insert("w_l2".into(), json!(case.svm.beta));
-    head.insert("w_linf".into(), json!(case.linf.beta));
-    head.insert("svm_norm".into(), json!(case.svm.norm));
-    head.insert("eta".into(), json!(eta));
-    for (name, _, _) in optimizers(config, eta) {
-        let last = |metric: &str| at(&series_of(ctx, case, name, metric), steps);
-        head.insert(
-            name.into(),
-            json!({
-                "angle_gap": last("angle_gap"),
-                "angle_linf": last("angle_linf"),
-                "margin_gap": last("margin_gap"),
-                "norm": last("norm"),
-                "loss": last("loss"),
-                "t_loss": last("t_loss"),
-                "norm_over_log_t": last("norm_over_log_t"),
-            }),
-        );
+
+    fn findings(config: &LogisticMaxMarginConfig, s: &LogisticMaxMarginSummary) -> Vec<String> {
+        let mut findings = Vec::new();
+        if !s.user_data && config.asymmetric_per_class == 0 {
+            findings.push(
+                "asymmetric_per_class = 0: the asymmetric data set is skipped, with its checks"
+                    .into(),
+            );
+        }
+        if config.gd_geometry != 2.0 {
+            findings.push(format!(
+                "gd ran l_p steepest descent with p = {}: the theory predicts the l_p max margin for it, not the l2 SVM the checks compare with",
+                config.gd_geometry
+            ));
+        }
+        for case in &s.cases {
+            if case.role == Role::Generic {
+                let (what, rate, note) = gap_rate(case, config.steps);
+                findings.push(format!("{}: {what} = {rate:.3}; {note}.", case.name));
+            }
+            let apart = angle(&case.svm.beta, &case.linf.beta);
+            if apart < MIN_CONTRAST {
+                findings.push(format!(
+                    "{}: the l2 and l_inf max-margin directions are only {apart:.1e} rad apart, so Adam's l_inf bias cannot show here; adam ends {:.2e} rad from the l2 max margin, gd {:.2e} rad.",
+                    case.name,
+                    case.optimizer("adam").at(config.steps, |p| p.angle_gap),
+                    case.optimizer("gd").at(config.steps, |p| p.angle_gap),
+                ));
+            }
+        }
+        findings
     }
-    report.headline(case.name, Value::Object(head));
+
+    /// Per data set: the references, the step, and every optimizer's last probe.
+    fn headline(
+        config: &LogisticMaxMarginConfig,
+        s: &LogisticMaxMarginSummary,
+    ) -> Map<String, Value> {
+        let steps = config.steps;
+        s.cases
+            .iter()
+            .map(|case| {
+                let mut head = Map::new();
+                head.insert("w_l2".into(), json!(case.svm.beta));
+                head.insert("w_linf".into(), json!(case.linf.beta));
+                head.insert("svm_norm".into(), json!(case.svm.norm));
+                head.insert("eta".into(), json!(case.eta));
+                for run in &case.optimizers {
+                    head.insert(
+                        run.name.clone(),
+                        json!({
+                            "angle_gap": run.at(steps, |p| p.angle_gap),
+                            "angle_linf": run.at(steps, |p| p.angle_linf),
+                            "margin_gap": run.at(steps, |p| p.margin_gap),
+                            "norm": run.at(steps, |p| Some(p.norm)),
+                            "loss": run.at(steps, |p| Some(p.loss)),
+                            "t_loss": run.at(steps, ProbePoint::t_loss),
+                            "norm_over_log_t": run.at(steps, ProbePoint::norm_over_log_t),
+                        }),
+                    );
+                }
+                (case.name.clone(), Value::Object(head))
+            })
+            .collect()
+    }
+
+    fn figures(
+        _: &LogisticMaxMarginConfig,
+        s: &LogisticMaxMarginSummary,
+        metrics: &Metrics,
+    ) -> Vec<Figure> {
+        s.cases
+            .iter()
+            .map(|case| Figure::new(format!("{}.svg", case.name), case_panels(case, metrics)))
+            .collect()
+    }
 }
 
 /// Soudry et al.'s rates for gd (and the direction of gd-momentum): t L(t) and ||w|| / log t
 /// level off, the angle gap decreases and stays below C / log t.
-fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: usize) {
-    let series = |name: &str, metric: &str| series_of(ctx, case, name, metric);
+fn convergence_checks(case: &CaseSummary, steps: usize) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let gd = case.optimizer("gd");
     let on = |what: &str| format!("{} {what}", case.name);
     let decade = steps / 10;
 
@@ -494,10 +668,15 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     } else {
         String::new()
     };
-    for (metric, what) in [("t_loss", "t L(t)"), ("norm_over_log_t", "||w|| / log t")] {
-        let s = series("gd", metric);
-        let (early, late) = (at(&s, decade), at(&s, steps));
-        report.check(Check::new(
+    for (value, what) in [
+        (
+            ProbePoint::t_loss as fn(&ProbePoint) -> Option<f64>,
+            "t L(t)",
+        ),
+        (ProbePoint::norm_over_log_t, "||w|| / log t"),
+    ] {
+        let (early, late) = (gd.at(decade, value), gd.at(steps, value));
+        checks.push(Check::new(
             on(&format!(
                 "gd: {what} levels off (relative change over the last decade)"
             )),
@@ -509,8 +688,8 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     }
 
     if case.role == Role::Paper {
-        let norm_rate = at(&series("gd", "norm_over_log_t"), steps);
-        report.check(Check::new(
+        let norm_rate = gd.at(steps, ProbePoint::norm_over_log_t);
+        checks.push(Check::new(
             on("gd: ||w|| / log t against ||w_svm|| (relative)"),
             (norm_rate / case.svm.norm - 1.0).abs(),
             Comparison::AtMost,
@@ -523,7 +702,7 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     }
 
     for name in ["gd", "gd-momentum"] {
-        let gap = series(name, "angle_gap");
+        let gap = case.optimizer(name).series(|p| p.angle_gap);
         let tail: Vec<f64> = gap
             .iter()
             .filter(|(t, _)| *t >= (steps / 1000).max(10) as f64)
@@ -531,7 +710,7 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
             .collect();
         let ratios: Vec<f64> = tail.windows(2).map(|w| w[1] / w[0]).collect();
         let worst_rise = max_of("angle-gap ratio between probes", &ratios);
-        report.check(Check::measured(
+        checks.push(Check::measured(
             on(&format!("{name}: angle gap decreasing over the last three decades (largest ratio between probes)")),
             worst_rise,
             Comparison::Below,
@@ -541,7 +720,7 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
     }
 
     // C fitted on gd's first two decades: the largest gap * log t for 10 <= t <= 1000.
-    let gap = series("gd", "angle_gap");
+    let gap = gd.series(|p| p.angle_gap);
     let first = FIT_UNTIL as f64;
     let early: Vec<f64> = gap
         .iter()
@@ -557,7 +736,7 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
             .collect();
         max_of("gap log t / C after t = 1000", &rest)
     });
-    report.check(Check::measured(
+    checks.push(Check::measured(
         on(&format!(
             "gd: angle gap below C / log t after t = {first} (largest gap log t / C)"
         )),
@@ -570,15 +749,9 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
         ),
     ));
 
-    let hundredth = steps / 100;
-    let (g0, g1, g2) = (at(&gap, hundredth), at(&gap, decade), at(&gap, steps));
-    // gap * log t is constant at the 1/log t rate; its ratio over two decades says how much faster.
-    let rate = g2 * (steps as f64).ln() / (g0 * (hundredth as f64).ln());
-    let what = "gd: angle gap times log t over the last two decades (ratio; 1 at the 1/log t rate)";
-    let note =
-        format!("gap {g0:.3e}, {g1:.3e}, {g2:.3e} rad at t = {hundredth}, {decade}, {steps}");
     if case.role == Role::Paper {
-        report.check(Check::new(
+        let (what, rate, note) = gap_rate(case, steps);
+        checks.push(Check::new(
             on(what),
             rate,
             Comparison::Below,
@@ -587,30 +760,49 @@ fn check_convergence(report: &mut Report, ctx: &RunContext, case: &Case, steps: 
                 "faster than 1/log t: a known subtlety of symmetric support vectors; {note} (sim: 4.1e-2, 2.3e-2, 1.27e-2 at 10^4, 10^5, 10^6)"
             ),
         ));
-    } else {
-        report.finding(format!("{}: {what} = {rate:.3}; {note}.", case.name));
     }
+    checks
+}
+
+/// gd's angle gap times log t over the last two decades, as a ratio (1 at the 1/log t rate):
+/// what it is, its value and the gaps it comes from.
+fn gap_rate(case: &CaseSummary, steps: usize) -> (&'static str, f64, String) {
+    let gd = case.optimizer("gd");
+    let (hundredth, decade) = (steps / 100, steps / 10);
+    let gap = |t| gd.at(t, |p| p.angle_gap);
+    let (g0, g1, g2) = (gap(hundredth), gap(decade), gap(steps));
+    // gap * log t is constant at the 1/log t rate; its ratio over two decades says how much faster.
+    let rate = g2 * (steps as f64).ln() / (g0 * (hundredth as f64).ln());
+    (
+        "gd: angle gap times log t over the last two decades (ratio; 1 at the 1/log t rate)",
+        rate,
+        format!("gap {g0:.3e}, {g1:.3e}, {g2:.3e} rad at t = {hundredth}, {decade}, {steps}"),
+    )
 }
 
 /// Which max margin each optimizer is drawn to: gd the l2 one, Adam (with a decaying rate and
 /// a negligible epsilon) the l_inf one (Zhang, Zou, Cao 2024, arXiv:2406.10650).
-fn check_geometry(report: &mut Report, ctx: &RunContext, case: &Case, steps: usize) {
-    let last = |name: &str, metric: &str| at(&series_of(ctx, case, name, metric), steps);
+fn geometry_checks(case: &CaseSummary, steps: usize) -> Vec<Check> {
     let apart = angle(&case.svm.beta, &case.linf.beta);
-    let (adam_l2, adam_linf) = (last("adam", "angle_gap"), last("adam", "angle_linf"));
-    let (gd_l2, gd_linf) = (last("gd", "angle_gap"), last("gd", "angle_linf"));
     if apart < MIN_CONTRAST {
-        report.finding(format!(
-            "{}: the l2 and l_inf max-margin directions are only {apart:.1e} rad apart, so Adam's l_inf bias cannot show here; adam ends {adam_l2:.2e} rad from the l2 max margin, gd {gd_l2:.2e} rad.",
-            case.name
-        ));
-        return;
+        return Vec::new();
     }
-    for (name, toward, away, target, other) in [
+    let (adam, gd) = (case.optimizer("adam"), case.optimizer("gd"));
+    let (adam_l2, adam_linf) = (
+        adam.at(steps, |p| p.angle_gap),
+        adam.at(steps, |p| p.angle_linf),
+    );
+    let (gd_l2, gd_linf) = (
+        gd.at(steps, |p| p.angle_gap),
+        gd.at(steps, |p| p.angle_linf),
+    );
+    [
         ("adam", adam_linf, adam_l2, "l_inf", "l2"),
         ("gd", gd_l2, gd_linf, "l2", "l_inf"),
-    ] {
-        report.check(Check::new(
+    ]
+    .into_iter()
+    .map(|(name, toward, away, target, other)| {
+        Check::new(
             format!(
                 "{} {name}: angle to the {target} max margin over angle to the {other} one",
                 case.name
@@ -621,22 +813,23 @@ fn check_geometry(report: &mut Report, ctx: &RunContext, case: &Case, steps: usi
             format!(
                 "{toward:.3e} vs {away:.3e} rad; the two max-margin directions are {apart:.3} rad apart"
             ),
-        ));
-    }
+        )
+    })
+    .collect()
 }
 
 /// The paper's panels for one data set: data and separators (2-D data only), norm growth, loss,
 /// angle gap and margin gap.
-fn draw_case(
-    ctx: &RunContext,
-    case: &Case,
-    finals: &[(String, Vec<f64>)],
-) -> Result<String, LabError> {
-    let series = |label: &str, metric: &str| ctx.recorder.series(label, metric);
+fn case_panels(case: &CaseSummary, metrics: &Metrics) -> Vec<Panel> {
+    let series =
+        |name: &str, metric: &str| metrics.series(&format!("{}{name}", case.prefix), metric);
     let mut panels = Vec::new();
-    let data = &case.setup.data;
-    if data.dim() == 2 {
-        let extent = data.x().iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1.1;
+    if !case.points.is_empty() {
+        let extent = case
+            .points
+            .iter()
+            .fold(0.0f64, |m, p| m.max(p[0].abs()).max(p[1].abs()))
+            * 1.1;
         // The decision boundary <w, x> = 0 is the line through the origin along (-w_2, w_1).
         let boundary = |w: &[f64]| {
             let n = norm2(w);
@@ -644,9 +837,10 @@ fn draw_case(
             vec![(-u, -v), (u, v)]
         };
         let class = |label: f64| {
-            (0..data.len())
-                .filter(|&n| data.y()[n] == label)
-                .map(|n| (data.row(n)[0], data.row(n)[1]))
+            case.points
+                .iter()
+                .filter(|p| p[2] == label)
+                .map(|p| (p[0], p[1]))
                 .collect()
         };
         let mut panel = Panel {
@@ -665,11 +859,10 @@ fn draw_case(
                 boundary(&case.linf.beta),
             ));
         }
-        for (label, w) in finals {
-            panel.series.push(Series::line(
-                label.trim_start_matches(case.prefix),
-                boundary(w),
-            ));
+        for run in &case.optimizers {
+            panel
+                .series
+                .push(Series::line(run.name.clone(), boundary(&run.w)));
         }
         panel.series.push(Series::scatter("y = +1", class(1.0)));
         panel.series.push(Series::scatter("y = -1", class(-1.0)));
@@ -685,17 +878,16 @@ fn draw_case(
             legend: Legend::LowerLeft,
             ..Default::default()
         };
-        for (label, _) in finals {
-            panel.series.push(Series::line(
-                label.trim_start_matches(case.prefix),
-                series(label, metric),
-            ));
+        for run in &case.optimizers {
+            panel
+                .series
+                .push(Series::line(run.name.clone(), series(&run.name, metric)));
         }
         panel
     };
     let mut norm = over_time("Norm growth", "||w(t)||", "norm", false);
     norm.legend = Legend::UpperRight;
-    let reference: Vec<(f64, f64)> = series(&finals[0].0, "norm")
+    let reference: Vec<(f64, f64)> = series("gd", "norm")
         .into_iter()
         .filter(|(t, _)| *t >= 1.0)
         .map(|(t, _)| (t, case.svm.norm * t.ln()))
@@ -706,10 +898,9 @@ fn draw_case(
     panels.push(over_time("Loss", "L(w(t))", "loss", true));
     let mut angles = over_time("Angle gap", "angle(w(t), w_svm) [rad]", "angle_gap", true);
     if case.role == Role::Contrast {
-        let adam = format!("{}adam", case.prefix);
         angles.series.push(Series::line(
             "adam: angle to l_inf max margin",
-            series(&adam, "angle_linf"),
+            series("adam", "angle_linf"),
         ));
     }
     panels.push(angles);
@@ -719,7 +910,5 @@ fn draw_case(
         "margin_gap",
         true,
     ));
-    let file = format!("figures/{}.svg", case.name);
-    save_svg(&ctx.folder.staging().join(&file), &panels)?;
-    Ok(file)
+    panels
 }

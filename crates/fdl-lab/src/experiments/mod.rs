@@ -25,19 +25,19 @@ pub use overparam_generalization::{OverparamGeneralization, OverparamGeneralizat
 pub use overparam_margin::{OverparamMargin, OverparamMarginConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
 
-use crate::experiment::{DynExperiment, Pipeline, Registered};
+use crate::experiment::{DynExperiment, Pipeline};
 use std::marker::PhantomData;
 
 /// fdl's experiments, in catalogue order (what `Lab::with_builtins` registers).
 pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
     vec![
-        Box::new(Registered::<GdGlobalMin>(PhantomData)),
-        Box::new(Registered::<LazyDrift>(PhantomData)),
-        Box::new(Registered::<OverparamGeneralization>(PhantomData)),
-        Box::new(Registered::<OverparamMargin>(PhantomData)),
-        Box::new(Registered::<NtkVsRegularized>(PhantomData)),
+        Box::new(Pipeline::<GdGlobalMin>(PhantomData)),
+        Box::new(Pipeline::<LazyDrift>(PhantomData)),
+        Box::new(Pipeline::<OverparamGeneralization>(PhantomData)),
+        Box::new(Pipeline::<OverparamMargin>(PhantomData)),
+        Box::new(Pipeline::<NtkVsRegularized>(PhantomData)),
         Box::new(Pipeline::<HomogeneousMargin>(PhantomData)),
-        Box::new(Registered::<LogisticMaxMargin>(PhantomData)),
+        Box::new(Pipeline::<LogisticMaxMargin>(PhantomData)),
         Box::new(Pipeline::<SteepestDescent>(PhantomData)),
         Box::new(Pipeline::<KernelVsRich>(PhantomData)),
         Box::new(Pipeline::<DepthLinear>(PhantomData)),

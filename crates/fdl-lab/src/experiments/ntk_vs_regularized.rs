@@ -5,9 +5,10 @@
 
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_svg};
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::Metrics;
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
 use crate::sweep::{mean_and_spread, run_cells};
@@ -26,7 +27,7 @@ use fdl_optim::{
 };
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
@@ -153,18 +154,23 @@ const LINEARIZED_MOMENTUM: f64 = 0.9;
 const LINEARIZED_FACTOR: f64 = 1.5;
 
 /// The learners compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Learner {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Learner {
     /// The regularized net.
+    #[serde(rename = "net")]
     Net,
     /// The net's centered linearization, trained by gradient descent.
+    #[serde(rename = "ntk-linearized")]
     Linearized,
     /// Min-norm interpolation with the same width's empirical tangent kernel (what the
     /// linearization's training converges to; computed in the same cell).
+    #[serde(rename = "ntk-empirical")]
     EmpiricalNtk,
     /// Min-norm interpolation with the closed-form (infinite-width) NTK.
+    #[serde(rename = "ntk")]
     Ntk,
     /// The hard-margin SVM with the closed-form NTK.
+    #[serde(rename = "ntk-svm")]
     NtkSvm,
 }
 
@@ -187,8 +193,50 @@ impl Learner {
     }
 }
 
-/// One learner's test errors at one d: `(d, learner, [(n, per-seed errors)])`.
-type Curve = (usize, Learner, Vec<(usize, Vec<f64>)>);
+/// One learner's test errors at one d.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    /// The input dimension.
+    pub d: usize,
+    /// The learner.
+    pub learner: Learner,
+    /// Per n measured: `(n, per-seed test errors)`.
+    pub points: Vec<(usize, Vec<f64>)>,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NtkVsRegularizedSummary {
+    /// Every (d, learner) learning curve.
+    pub curves: Vec<Curve>,
+    /// The least accurate solve of each exact kernel method.
+    pub kernel_solves: BTreeMap<String, SolveStatus>,
+}
+
+impl NtkVsRegularizedSummary {
+    /// The seed-mean test error against n of one learner at one d.
+    fn mean_curve(&self, d: usize, learner: Learner) -> Vec<(usize, f64)> {
+        self.curves
+            .iter()
+            .find(|c| c.d == d && c.learner == learner)
+            .map(|c| {
+                c.points
+                    .iter()
+                    .map(|(n, e)| (*n, mean_and_spread(e).0))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// n_0.1 of one learner at every d of the config.
+    fn n01(&self, config: &NtkVsRegularizedConfig, learner: Learner) -> Vec<Complexity> {
+        config
+            .dims
+            .iter()
+            .map(|&d| sample_complexity(&self.mean_curve(d, learner), TARGET_ERROR))
+            .collect()
+    }
+}
 
 /// The inputs the net and the kernel see: `(x / sqrt(d), 1)` (the constant is the bias
 /// coordinate), row-major `[n, d + 1]`.
@@ -382,8 +430,9 @@ fn kernel_test_error(
     Ok(Labels::Signs(test.1.to_vec()).error_rate(&f))
 }
 
-impl ExperimentSpec for NtkVsRegularized {
+impl Experiment for NtkVsRegularized {
     type Config = NtkVsRegularizedConfig;
+    type Summary = NtkVsRegularizedSummary;
     const NAME: &'static str = "ntk-vs-regularized";
     const CLAIM: &'static str = "A regularized two-layer ReLU net learns XOR hidden in d dimensions from O(d) samples; \
         its neural tangent kernel (interpolation, SVM, or the trained linearization) needs Omega(d^2) \
@@ -401,7 +450,10 @@ impl ExperimentSpec for NtkVsRegularized {
         }
     }
 
-    fn run(config: NtkVsRegularizedConfig, ctx: &mut RunContext) -> Result<Report, LabError> {
+    fn run(
+        config: &NtkVsRegularizedConfig,
+        ctx: &mut RunContext,
+    ) -> Result<NtkVsRegularizedSummary, LabError> {
         if ctx.data.is_some() {
             return Err(LabError::Usage(
                 "ntk-vs-regularized draws its data from the XOR distribution; it does not take --data".into(),
@@ -415,7 +467,7 @@ impl ExperimentSpec for NtkVsRegularized {
         let total: u64 = config
             .dims
             .iter()
-            .map(|&d| 2 * n_grid(&config, d).len() as u64 * config.seeds as u64 * steps_per_run)
+            .map(|&d| 2 * n_grid(config, d).len() as u64 * config.seeds as u64 * steps_per_run)
             .sum();
         ctx.set_total_steps(total);
         for &d in &config.dims {
@@ -427,7 +479,7 @@ impl ExperimentSpec for NtkVsRegularized {
                 &mut rng_from_seed(seed ^ 0x7e57 ^ d as u64),
             );
             let (x_test, y_test) = (features(&test), test.y().to_vec());
-            let grid = n_grid(&config, d);
+            let grid = n_grid(config, d);
             let n_max = *grid.last().expect("a non-empty grid");
             let draws: Vec<(Vec<f64>, Vec<f64>)> = (0..config.seeds)
                 .map(|s| {
@@ -487,11 +539,11 @@ impl ExperimentSpec for NtkVsRegularized {
                         };
                         Ok(match job {
                             Learner::Net => {
-                                vec![(job, net_test_error(&config, &cell, &device, &progress)?)]
+                                vec![(job, net_test_error(config, &cell, &device, &progress)?)]
                             }
                             Learner::Linearized => {
                                 let (lin, emp) =
-                                    linearized_test_errors(&config, &cell, &device, &progress)?;
+                                    linearized_test_errors(config, &cell, &device, &progress)?;
                                 vec![(Learner::Linearized, lin), (Learner::EmpiricalNtk, emp)]
                             }
                             _ => {
@@ -535,13 +587,90 @@ impl ExperimentSpec for NtkVsRegularized {
                         last_two.len() == 2 && last_two.iter().all(|&e| e <= config.cut_error);
                 }
             }
-            for (m, method) in Learner::ALL.iter().enumerate() {
-                curves.push((d, *method, std::mem::take(&mut per_method[m])));
+            for (m, &learner) in Learner::ALL.iter().enumerate() {
+                curves.push(Curve {
+                    d,
+                    learner,
+                    points: std::mem::take(&mut per_method[m]),
+                });
             }
         }
-        ctx.finish_progress();
-        let kernel_statuses = kernel_statuses.into_inner().expect("no poisoned lock");
-        summarize(&config, ctx, &curves, kernel_statuses)
+        Ok(NtkVsRegularizedSummary {
+            curves,
+            kernel_solves: kernel_statuses.into_inner().expect("no poisoned lock"),
+        })
+    }
+
+    fn checks(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<Check> {
+        let mut checks = at_4d_checks(config, s);
+        checks.extend(scaling_checks(config, s));
+        checks
+    }
+
+    fn references(s: &NtkVsRegularizedSummary) -> Vec<(String, SolveStatus)> {
+        s.kernel_solves
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn findings(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<String> {
+        comparisons(config, s)
+    }
+
+    /// n_0.1 and the exponents per learner, and the seed-mean curves.
+    fn headline(
+        config: &NtkVsRegularizedConfig,
+        s: &NtkVsRegularizedSummary,
+    ) -> Map<String, Value> {
+        let mut head = Map::new();
+        head.insert(
+            "n_0.1".into(),
+            Learner::ALL
+                .iter()
+                .map(|&m| {
+                    (
+                        m.label().to_string(),
+                        json!(s.n01(config, m).iter().map(n01_value).collect::<Vec<_>>()),
+                    )
+                })
+                .collect::<Map<_, _>>()
+                .into(),
+        );
+        head.insert("dims".into(), json!(config.dims));
+        head.insert(
+            "exponents".into(),
+            Learner::ALL
+                .iter()
+                .map(|&m| {
+                    let e = exponent(config, m.label(), &s.n01(config, m));
+                    (m.label().to_string(), json!(e.ok()))
+                })
+                .collect::<Map<_, _>>()
+                .into(),
+        );
+        head.insert(
+            "curves".into(),
+            json!(s.curves
+                .iter()
+                .map(|c| json!({
+                    "d": c.d, "method": c.learner.label(),
+                    "n": c.points.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    "test_error_mean": c.points.iter().map(|(_, e)| mean_and_spread(e).0).collect::<Vec<_>>(),
+                    "test_error_min": c.points.iter().map(|(_, e)| mean_and_spread(e).1).collect::<Vec<_>>(),
+                    "test_error_max": c.points.iter().map(|(_, e)| mean_and_spread(e).2).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>()),
+        );
+        head
+    }
+
+    fn figures(
+        config: &NtkVsRegularizedConfig,
+        s: &NtkVsRegularizedSummary,
+        _: &Metrics,
+    ) -> Vec<Figure> {
+        vec![Figure::new("test_error_vs_n.svg", panels(config, s))]
     }
 }
 
@@ -687,64 +816,15 @@ fn by_d(values: &[Option<f64>]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// The report and figure from the error curves.
-fn summarize(
-    config: &NtkVsRegularizedConfig,
-    ctx: &mut RunContext,
-    curves: &[Curve],
-    statuses: BTreeMap<String, SolveStatus>,
-) -> Result<Report, LabError> {
-    let mean_curve = |d: usize, method: Learner| -> Vec<(usize, f64)> {
-        curves
-            .iter()
-            .find(|(cd, cm, _)| *cd == d && *cm == method)
-            .map(|(_, _, c)| c.iter().map(|(n, e)| (*n, mean_and_spread(e).0)).collect())
-            .unwrap_or_default()
-    };
-    let complexity = |method: Learner| -> Vec<Complexity> {
-        config
-            .dims
-            .iter()
-            .map(|&d| sample_complexity(&mean_curve(d, method), TARGET_ERROR))
-            .collect()
-    };
-    let mut report = Report::new(NtkVsRegularized::NAME, NtkVsRegularized::CLAIM);
-    for (name, status) in &statuses {
-        report.reference(name.clone(), status);
-    }
-    let n01: Vec<(Learner, Vec<Complexity>)> =
-        Learner::ALL.iter().map(|&m| (m, complexity(m))).collect();
-    report.headline(
-        "n_0.1",
-        json!(
-            n01.iter()
-                .map(|(m, v)| (
-                    m.label().to_string(),
-                    json!(v.iter().map(n01_value).collect::<Vec<_>>())
-                ))
-                .collect::<serde_json::Map<_, _>>()
-        ),
-    );
-    report.headline("dims", json!(config.dims));
-    report.headline(
-        "curves",
-        json!(curves
-            .iter()
-            .map(|(d, m, c)| json!({
-                "d": d, "method": m.label(),
-                "n": c.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                "test_error_mean": c.iter().map(|(_, e)| mean_and_spread(e).0).collect::<Vec<_>>(),
-                "test_error_min": c.iter().map(|(_, e)| mean_and_spread(e).1).collect::<Vec<_>>(),
-                "test_error_max": c.iter().map(|(_, e)| mean_and_spread(e).2).collect::<Vec<_>>(),
-            }))
-            .collect::<Vec<_>>()),
-    );
-    // At n = 4d, for every d with a calibrated threshold (validation puts 4d on the grid).
+/// SCIENCE.md's gates at n = 4d, for every d with a calibrated threshold (validation puts 4d
+/// on the grid).
+fn at_4d_checks(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<Check> {
+    let mut checks = Vec::new();
     for &d in &config.dims {
         let Some(ntk_floor) = ntk_floor_at_4d(d) else {
             continue;
         };
-        let net_curve = mean_curve(d, Learner::Net);
+        let net_curve = s.mean_curve(d, Learner::Net);
         // The net's sweep may have stopped before 4d (two n at or below cut_error): the gate
         // then reads the last n it measured, at most 4d.
         let (net_note, net) = match net_curve.iter().rev().find(|(n, _)| *n <= 4 * d) {
@@ -761,19 +841,20 @@ fn summarize(
                 Err(format!("no net run at n <= 4d = {}", 4 * d)),
             ),
         };
-        report.check(Check::measured(
+        checks.push(Check::measured(
             format!("d = {d}, n = 4d: net test error"),
             net,
             Comparison::AtMost,
             NET_AT_4D,
             net_note,
         ));
-        let ntk = mean_curve(d, Learner::Ntk)
+        let ntk = s
+            .mean_curve(d, Learner::Ntk)
             .iter()
             .find(|(n, _)| *n == 4 * d)
             .map(|(_, e)| *e)
             .ok_or_else(|| format!("no NTK run at n = 4d = {}", 4 * d));
-        report.check(Check::measured(
+        checks.push(Check::measured(
             format!("d = {d}, n = 4d: NTK (min-norm interpolation) test error"),
             ntk,
             Comparison::AtLeast,
@@ -781,25 +862,61 @@ fn summarize(
             "SCIENCE.md: 0.352 (d = 20), 0.424 (d = 40)",
         ));
     }
-    let get = |m: Learner| -> &Vec<Complexity> {
-        &n01.iter().find(|(mm, _)| *mm == m).expect("every method").1
-    };
-    let (net, ntk, lin) = (
-        get(Learner::Net),
-        get(Learner::Ntk),
-        get(Learner::Linearized),
-    );
-    let ratios: Vec<Result<f64, Missing>> = config
+    checks
+}
+
+/// The exponent of n_0.1 against d of one learner, or why it cannot be fitted.
+fn exponent(
+    config: &NtkVsRegularizedConfig,
+    label: &str,
+    v: &[Complexity],
+) -> Result<f64, Missing> {
+    let points = config
+        .dims
+        .iter()
+        .zip(v)
+        .map(|(&d, c)| {
+            n01_value(c)
+                .map(|n| (d as f64, n))
+                .ok_or_else(|| n01_missing(label, d, c))
+        })
+        .collect::<Result<Vec<_>, Missing>>()?;
+    loglog_slope(&points).map_err(|e| Missing {
+        reason: e.to_string(),
+        censored: false,
+    })
+}
+
+/// `n_0.1(a) / n_0.1(b)` per d, where both are reached.
+fn ratios_by_d(
+    config: &NtkVsRegularizedConfig,
+    a: (&str, &[Complexity]),
+    b: (&str, &[Complexity]),
+) -> Vec<Result<f64, Missing>> {
+    config
         .dims
         .iter()
         .enumerate()
-        .map(|(k, &d)| n01_ratio(("the NTK", &ntk[k]), ("the net", &net[k]), d))
-        .collect();
-    let shown = |v: &[Result<f64, Missing>]| -> Vec<Option<f64>> {
-        v.iter().map(|r| r.as_ref().ok().copied()).collect()
-    };
+        .map(|(k, &d)| n01_ratio((a.0, &a.1[k]), (b.0, &b.1[k]), d))
+        .collect()
+}
+
+/// The values of `ratios`, `None` where missing.
+fn shown(ratios: &[Result<f64, Missing>]) -> Vec<Option<f64>> {
+    ratios.iter().map(|r| r.as_ref().ok().copied()).collect()
+}
+
+/// The sample-complexity checks: the NTK's n_0.1 over the net's, and the exponents in d.
+fn scaling_checks(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let (net, ntk, lin) = (
+        s.n01(config, Learner::Net),
+        s.n01(config, Learner::Ntk),
+        s.n01(config, Learner::Linearized),
+    );
+    let ratios = ratios_by_d(config, ("the NTK", &ntk), ("the net", &net));
     if let Some(k) = config.dims.iter().position(|&d| d == RATIO_DIM) {
-        report.check(ratio_at_least(
+        checks.push(ratio_at_least(
             format!("n_0.1(NTK) / n_0.1(net) at d = {RATIO_DIM}"),
             &[(("the NTK", &ntk[k]), ("the net", &net[k]), RATIO_DIM)],
             RATIO_AT_LARGEST,
@@ -807,11 +924,6 @@ fn summarize(
                 "SCIENCE.md: 7.1 at d = 40; ratios by d {}",
                 by_d(&shown(&ratios))
             ),
-        ));
-    } else {
-        report.finding(format!(
-            "d = {RATIO_DIM} is not among the dims, so the SCIENCE.md gate n_0.1(NTK) / n_0.1(net) >= {RATIO_AT_LARGEST} there is not evaluated; ratios by d {}",
-            by_d(&shown(&ratios))
         ));
     }
     let increasing: Result<f64, Missing> = ratios
@@ -823,51 +935,33 @@ fn summarize(
                 .map(|w| w[1] - w[0])
                 .fold(f64::INFINITY, f64::min)
         });
-    report.check(n01_check(
+    checks.push(n01_check(
         "smallest increase of n_0.1(NTK) / n_0.1(net) from one d to the next".into(),
         increasing,
         Comparison::Above,
         0.0,
         "the gap between O(d) and Omega(d^2) widens with d".into(),
     ));
-    let exponent = |label: &str, v: &[Complexity]| -> Result<f64, Missing> {
-        let points = config
-            .dims
-            .iter()
-            .zip(v)
-            .map(|(&d, c)| {
-                n01_value(c)
-                    .map(|n| (d as f64, n))
-                    .ok_or_else(|| n01_missing(label, d, c))
-            })
-            .collect::<Result<Vec<_>, Missing>>()?;
-        loglog_slope(&points).map_err(|e| Missing {
-            reason: e.to_string(),
-            censored: false,
-        })
-    };
     let (e_net, e_ntk, e_lin) = (
-        exponent("the net", net),
-        exponent("the NTK", ntk),
-        exponent("the trained linearization", lin),
+        exponent(config, "the net", &net),
+        exponent(config, "the NTK", &ntk),
+        exponent(config, "the trained linearization", &lin),
     );
-    let value = |e: &Result<f64, Missing>| e.as_ref().ok().copied();
-    report.headline("exponents", json!({"net": value(&e_net), "ntk": value(&e_ntk), "ntk-linearized": value(&e_lin), "ntk-svm": value(&exponent("the NTK SVM", get(Learner::NtkSvm)))}));
-    report.check(n01_check(
+    checks.push(n01_check(
         "exponent of n_0.1(net) against d".into(),
         e_net.clone(),
         Comparison::AtMost,
         NET_EXPONENT,
         "O(d): SCIENCE.md measured 0.98".into(),
     ));
-    report.check(n01_check(
+    checks.push(n01_check(
         "exponent of n_0.1(NTK) against d".into(),
         e_ntk.clone(),
         Comparison::AtLeast,
         NTK_EXPONENT,
         "Omega(d^2): SCIENCE.md measured 1.72".into(),
     ));
-    report.check(n01_check(
+    checks.push(n01_check(
         "exponent gap NTK - net".into(),
         e_ntk.and_then(|a| e_net.map(|b| a - b)),
         Comparison::AtLeast,
@@ -877,25 +971,18 @@ fn summarize(
     // The trained linearization is a kernel method with a random-feature estimate of the NTK:
     // it needs Omega(d^2) samples like the kernel, and no fewer than the kernel (see
     // docs/ARCHITECTURE.md: its tangent kernel has not converged at the net's width).
-    report.check(n01_check(
+    checks.push(n01_check(
         "exponent of n_0.1(trained linearization) against d".into(),
         e_lin,
         Comparison::AtLeast,
         NTK_EXPONENT,
         "Omega(d^2), like every kernel method with the NTK (Wei et al. Thm 2.1)".into(),
     ));
-    let to_kernel: Vec<Result<f64, Missing>> = config
-        .dims
-        .iter()
-        .enumerate()
-        .map(|(k, &d)| {
-            n01_ratio(
-                ("the trained linearization", &lin[k]),
-                ("the NTK", &ntk[k]),
-                d,
-            )
-        })
-        .collect();
+    let to_kernel = ratios_by_d(
+        config,
+        ("the trained linearization", &lin),
+        ("the NTK", &ntk),
+    );
     let pairs: Vec<_> = config
         .dims
         .iter()
@@ -908,7 +995,7 @@ fn summarize(
             )
         })
         .collect();
-    report.check(ratio_at_least(
+    checks.push(ratio_at_least(
         "smallest n_0.1(trained linearization) / n_0.1(closed-form NTK) over d".into(),
         &pairs,
         1.0 / LINEARIZED_FACTOR,
@@ -918,34 +1005,45 @@ fn summarize(
             by_d(&shown(&to_kernel))
         ),
     ));
-    let emp = get(Learner::EmpiricalNtk);
-    let to_own: Vec<Option<f64>> = (0..config.dims.len())
-        .map(|k| match (n01_value(&lin[k]), n01_value(&emp[k])) {
-            (Some(a), Some(b)) => Some(a / b),
-            _ => None,
-        })
-        .collect();
-    let to_limit: Vec<Option<f64>> = (0..config.dims.len())
-        .map(|k| match (n01_value(&emp[k]), n01_value(&ntk[k])) {
-            (Some(a), Some(b)) => Some(a / b),
-            _ => None,
-        })
-        .collect();
-    report.finding(format!(
+    checks
+}
+
+/// `n_0.1(a) / n_0.1(b)` per d where both are reached (for sentences).
+fn known_ratios(a: &[Complexity], b: &[Complexity]) -> Vec<Option<f64>> {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| Some(n01_value(a)? / n01_value(b)?))
+        .collect()
+}
+
+/// What the run shows beyond the gates: the tangent kernel against its limit, the trained
+/// linearization against the net, and the sweep's stopping rule.
+fn comparisons(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<String> {
+    let mut findings = Vec::new();
+    let n01 = |m| s.n01(config, m);
+    let (net, ntk, lin, emp) = (
+        n01(Learner::Net),
+        n01(Learner::Ntk),
+        n01(Learner::Linearized),
+        n01(Learner::EmpiricalNtk),
+    );
+    if !config.dims.contains(&RATIO_DIM) {
+        let ratios = ratios_by_d(config, ("the NTK", &ntk), ("the net", &net));
+        findings.push(format!(
+            "d = {RATIO_DIM} is not among the dims, so the SCIENCE.md gate n_0.1(NTK) / n_0.1(net) >= {RATIO_AT_LARGEST} there is not evaluated; ratios by d {}",
+            by_d(&shown(&ratios))
+        ));
+    }
+    findings.push(format!(
         "At width {} the tangent kernel is a random-feature estimate of the closed-form NTK: n_0.1 of its interpolant is {} times the closed-form kernel's (by d), and the trained linearization's is {} times its own tangent kernel's interpolant's (training the linearization is kernel regression with that kernel).",
         config.width,
-        by_d(&to_limit),
-        by_d(&to_own)
+        by_d(&known_ratios(&emp, &ntk)),
+        by_d(&known_ratios(&lin, &emp))
     ));
-    let lin_over_net: Vec<Option<f64>> = (0..config.dims.len())
-        .map(|k| match (n01_value(&lin[k]), n01_value(&net[k])) {
-            (Some(a), Some(b)) => Some(a / b),
-            _ => None,
-        })
-        .collect();
+    let lin_over_net = known_ratios(&lin, &net);
     let known: Vec<f64> = lin_over_net.iter().flatten().copied().collect();
     let least = known.iter().copied().fold(f64::INFINITY, f64::min);
-    report.finding(if known.is_empty() {
+    findings.push(if known.is_empty() {
         "n_0.1(trained linearization) / n_0.1(net) could not be formed at any d (one of them never reaches the target on the grid).".to_string()
     } else if least > 2.0 {
         format!(
@@ -960,11 +1058,15 @@ fn summarize(
             by_d(&lin_over_net)
         )
     });
-    report.finding(format!(
+    findings.push(format!(
         "Trained methods stop once two consecutive n have mean test error <= {}; the kernel SVM runs up to n = {} (a dense QP).",
         config.cut_error, config.svm_max_n
     ));
+    findings
+}
 
+/// Test error against n per d (every learner), and n_0.1 against d with fitted exponents.
+fn panels(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<Panel> {
     let mut panels = Vec::new();
     for &d in &config.dims {
         let mut panel = Panel {
@@ -976,11 +1078,12 @@ fn summarize(
             ..Default::default()
         };
         for m in Learner::ALL {
-            if let Some((_, _, c)) = curves.iter().find(|(cd, cm, _)| *cd == d && *cm == m) {
+            if let Some(c) = s.curves.iter().find(|c| c.d == d && c.learner == m) {
                 panel.series.push(
                     Series::line(
                         m.label(),
-                        c.iter()
+                        c.points
+                            .iter()
                             .map(|(n, e)| (*n as f64, mean_and_spread(e).0))
                             .collect(),
                     )
@@ -988,7 +1091,8 @@ fn summarize(
                 );
                 if matches!(m, Learner::Net | Learner::Ntk) {
                     panel.series.push(Series::companion_points(
-                        c.iter()
+                        c.points
+                            .iter()
                             .flat_map(|(n, e)| e.iter().map(move |v| (*n as f64, *v)))
                             .collect(),
                     ));
@@ -1006,12 +1110,12 @@ fn summarize(
         legend: Legend::LowerRight,
         ..Default::default()
     };
-    for (m, v) in &n01 {
+    for m in Learner::ALL {
         let points: Vec<(f64, f64)> = config
             .dims
             .iter()
-            .zip(v)
-            .filter_map(|(&d, n)| n01_value(n).map(|n| (d as f64, n)))
+            .zip(s.n01(config, m))
+            .filter_map(|(&d, n)| n01_value(&n).map(|n| (d as f64, n)))
             .collect();
         let slope = loglog_slope(&points).unwrap_or(f64::NAN);
         scaling
@@ -1019,12 +1123,7 @@ fn summarize(
             .push(Series::line(format!("{} (slope {slope:.2})", m.label()), points).with_markers());
     }
     panels.push(scaling);
-    save_svg(
-        &ctx.folder.staging().join("figures/test_error_vs_n.svg"),
-        &panels,
-    )?;
-    report.figures = vec!["figures/test_error_vs_n.svg".into()];
-    Ok(report)
+    panels
 }
 
 #[cfg(test)]

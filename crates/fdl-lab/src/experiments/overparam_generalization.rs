@@ -5,9 +5,10 @@
 
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{ExperimentSpec, RunContext, Validate};
-use crate::figures::{Legend, Panel, Series, save_figures};
-use crate::report::{Check, Comparison, Report};
+use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::figures::{Legend, Panel, Series};
+use crate::recorder::Metrics;
+use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_positive, require_sweep};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
@@ -17,7 +18,7 @@ use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 /// Configuration of overparam-generalization; the defaults are SCIENCE.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,29 +93,88 @@ const WIDEST_ERROR: f64 = 2.5;
 /// No width past m_interp is worse than test(m_interp) by more than this (points).
 const MAX_RISE: f64 = 1.0;
 
+/// The digits task of a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Digits 0-4 against 5-9 (logistic loss, binary margin).
+    Binary,
+    /// The ten classes (cross-entropy, multi-class margin).
+    TenClass,
+}
+
+impl Task {
+    fn digits(self) -> DigitsTask {
+        match self {
+            Task::Binary => DigitsTask::LowVsHigh,
+            Task::TenClass => DigitsTask::TenClass,
+        }
+    }
+}
+
 /// A variant of the sweep: task and regularization.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Variant {
-    label: &'static str,
-    task: DigitsTask,
-    lambda: f64,
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The task.
+    pub task: Task,
+    /// The weight decay lambda (0: none).
+    pub lambda: f64,
 }
 
-/// One trained cell.
-#[derive(Debug, Clone, Copy)]
-struct Cell {
-    train_error: f64,
-    test_error: f64,
-    margin: f64,
-    param_norm: f64,
-    steps_to_interpolate: Option<usize>,
+impl Variant {
+    /// `binary`, `binary-l2`, `ten-class`, `ten-class-l2`.
+    pub fn label(&self) -> String {
+        let task = match self.task {
+            Task::Binary => "binary",
+            Task::TenClass => "ten-class",
+        };
+        if self.lambda > 0.0 {
+            format!("{task}-l2")
+        } else {
+            task.into()
+        }
+    }
 }
 
-/// Per width of one variant: mean and spread over seeds.
-#[derive(Debug, Clone)]
-struct WidthSummary {
-    width: usize,
-    cells: Vec<Cell>,
+/// One trained (variant, width, seed) cell.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Training error (fraction).
+    pub train_error: f64,
+    /// Test error (fraction).
+    pub test_error: f64,
+    /// min y f(x) / ||theta||^2 (the multi-class margin for ten classes).
+    pub normalized_margin: f64,
+    /// ||theta||_2.
+    pub param_norm: f64,
+    /// The first step with zero training error.
+    pub steps_to_interpolate: Option<usize>,
+}
+
+/// The cells of one width of one variant, one per seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidthSummary {
+    /// The hidden width m.
+    pub width: usize,
+    /// One per seed.
+    pub cells: Vec<Cell>,
+}
+
+/// One variant's sweep over widths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantSummary {
+    /// Task and regularization.
+    pub variant: Variant,
+    /// One entry per width, in the config's order.
+    pub widths: Vec<WidthSummary>,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverparamGeneralizationSummary {
+    /// Unregularized binary first (the gated one), then binary with weight decay, then ten
+    /// classes if configured.
+    pub variants: Vec<VariantSummary>,
 }
 
 impl WidthSummary {
@@ -123,6 +183,10 @@ impl WidthSummary {
     }
     fn interpolates(&self) -> bool {
         self.cells.iter().all(|c| c.train_error == 0.0)
+    }
+    /// Mean test error in percent.
+    fn test_percent(&self) -> f64 {
+        100.0 * self.mean(|c| c.test_error).0
     }
 }
 
@@ -136,16 +200,16 @@ struct Split {
 }
 
 impl OverparamGeneralization {
-    fn split(n_train: usize, task: DigitsTask, shuffle: Option<u64>) -> Result<Split, LabError> {
-        let mut s = digits_split(task, n_train)?;
+    fn split(n_train: usize, task: Task, shuffle: Option<u64>) -> Result<Split, LabError> {
+        let mut s = digits_split(task.digits(), n_train)?;
         if let Some(seed) = shuffle {
             let mut y = s.train.y().to_vec();
             y.shuffle(&mut rng_from_seed(seed));
             s.train = Dataset::new(s.train.x().to_vec(), y, s.train.dim())?;
         }
         let classes = match task {
-            DigitsTask::LowVsHigh => 1,
-            DigitsTask::TenClass => 10,
+            Task::Binary => 1,
+            Task::TenClass => 10,
         };
         let labels = |d: &Dataset| {
             Labels::from_values(d.y(), classes)
@@ -199,7 +263,7 @@ impl OverparamGeneralization {
             },
         )
         .map_err(|source| LabError::Train {
-            variant: format!("{}-m{width}", variant.label),
+            variant: format!("{}-m{width}", variant.label()),
             source,
         })?;
         let s = summary.expect("one stage");
@@ -208,15 +272,16 @@ impl OverparamGeneralization {
         Ok(Cell {
             train_error: s.train_error,
             test_error: split.test.error_rate(&test_logits),
-            margin: s.normalized_margin(2),
+            normalized_margin: s.normalized_margin(2),
             param_norm: s.param_sq.sqrt(),
             steps_to_interpolate: interpolated.or((s.train_error == 0.0).then_some(s.steps)),
         })
     }
 }
 
-impl ExperimentSpec for OverparamGeneralization {
+impl Experiment for OverparamGeneralization {
     type Config = OverparamGeneralizationConfig;
+    type Summary = OverparamGeneralizationSummary;
     const NAME: &'static str = "overparam-generalization";
     const CLAIM: &'static str = "Past the interpolation point, making a two-layer ReLU net wider does not make its test \
         error on real data (handwritten digits) worse, although classical capacity bounds grow with the parameter \
@@ -232,9 +297,9 @@ impl ExperimentSpec for OverparamGeneralization {
     }
 
     fn run(
-        config: OverparamGeneralizationConfig,
+        config: &OverparamGeneralizationConfig,
         ctx: &mut RunContext,
-    ) -> Result<Report, LabError> {
+    ) -> Result<OverparamGeneralizationSummary, LabError> {
         if ctx.data.is_some() {
             return Err(LabError::Usage(
                 "overparam-generalization runs on the bundled digits data; it does not take --data"
@@ -243,27 +308,24 @@ impl ExperimentSpec for OverparamGeneralization {
         }
         let mut variants = vec![
             Variant {
-                label: "binary",
-                task: DigitsTask::LowVsHigh,
+                task: Task::Binary,
                 lambda: 0.0,
             },
             Variant {
-                label: "binary-l2",
-                task: DigitsTask::LowVsHigh,
+                task: Task::Binary,
                 lambda: config.lambda,
             },
         ];
         if config.ten_class {
             variants.push(Variant {
-                label: "ten-class",
-                task: DigitsTask::TenClass,
+                task: Task::TenClass,
                 lambda: 0.0,
             });
         }
         // The permutation's seed is the run's (digits_split's own split seed is fixed).
         let shuffle = config.shuffle_labels.then_some(ctx.seed ^ 0x5eed_1abe1);
-        let binary = Self::split(config.n_train, DigitsTask::LowVsHigh, shuffle)?;
-        let ten = Self::split(config.n_train, DigitsTask::TenClass, shuffle)?;
+        let binary = Self::split(config.n_train, Task::Binary, shuffle)?;
+        let ten = Self::split(config.n_train, Task::TenClass, shuffle)?;
         ctx.folder.write_dataset(
             "dataset.csv",
             &digits_split(DigitsTask::TenClass, config.n_train)?.train,
@@ -282,28 +344,20 @@ impl ExperimentSpec for OverparamGeneralization {
         let (device, progress, seed) = (ctx.device.clone(), ctx.progress().clone(), ctx.seed);
         let results = ctx.timed("sweep", |_| {
             run_cells(&cells, |&(v, m, s)| {
-                let split = if variants[v].task == DigitsTask::TenClass {
-                    &ten
-                } else {
-                    &binary
+                let split = match variants[v].task {
+                    Task::TenClass => &ten,
+                    Task::Binary => &binary,
                 };
                 let cell_seed = seed.wrapping_add(1000 * s as u64 + m as u64);
-                Self::train_cell(
-                    &config,
-                    split,
-                    variants[v],
-                    m,
-                    cell_seed,
-                    &device,
-                    &progress,
-                )
+                Self::train_cell(config, split, variants[v], m, cell_seed, &device, &progress)
             })
         })?;
-        ctx.finish_progress();
-
-        let summaries: Vec<Vec<WidthSummary>> = (0..variants.len())
-            .map(|v| {
-                config
+        let variants: Vec<VariantSummary> = variants
+            .iter()
+            .enumerate()
+            .map(|(v, &variant)| VariantSummary {
+                variant,
+                widths: config
                     .widths
                     .iter()
                     .map(|&m| WidthSummary {
@@ -315,17 +369,17 @@ impl ExperimentSpec for OverparamGeneralization {
                             .map(|(_, c)| *c)
                             .collect(),
                     })
-                    .collect()
+                    .collect(),
             })
             .collect();
-        for (v, rows) in variants.iter().zip(&summaries) {
-            for row in rows {
+        for v in &variants {
+            for row in &v.widths {
                 for (s, c) in row.cells.iter().enumerate() {
-                    let name = format!("{}-m{}-seed{s}", v.label, row.width);
+                    let name = format!("{}-m{}-seed{s}", v.variant.label(), row.width);
                     for (metric, value) in [
                         ("train_error", c.train_error),
                         ("test_error", c.test_error),
-                        ("normalized_margin", c.margin),
+                        ("normalized_margin", c.normalized_margin),
                         ("param_norm", c.param_norm),
                         (
                             "steps_to_interpolate",
@@ -337,50 +391,29 @@ impl ExperimentSpec for OverparamGeneralization {
                 }
             }
         }
+        Ok(OverparamGeneralizationSummary { variants })
+    }
 
-        let mut report = Report::new(Self::NAME, Self::CLAIM);
-        let table: Vec<_> = variants
-            .iter()
-            .zip(&summaries)
-            .map(|(v, rows)| {
-                json!({
-                    "variant": v.label,
-                    "lambda": v.lambda,
-                    "widths": rows.iter().map(|r| json!({
-                        "width": r.width,
-                        "train_error": r.mean(|c| c.train_error).0,
-                        "test_error": r.mean(|c| c.test_error).0,
-                        "test_error_min": r.mean(|c| c.test_error).1,
-                        "test_error_max": r.mean(|c| c.test_error).2,
-                        "normalized_margin": r.mean(|c| c.margin).0,
-                        "param_norm": r.mean(|c| c.param_norm).0,
-                        "steps_to_interpolate": r.cells.iter().map(|c| c.steps_to_interpolate).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        report.headline("per_width", json!(table));
-
-        // The gates: the unregularized binary task (3-seed means, in percent).
-        let rows = &summaries[0];
-        let pct = |r: &WidthSummary| 100.0 * r.mean(|c| c.test_error).0;
+    /// The gates: the unregularized binary task (seed means, in percent).
+    fn checks(_: &OverparamGeneralizationConfig, s: &OverparamGeneralizationSummary) -> Vec<Check> {
+        let rows = &s.variants[0].widths;
+        let mut checks = Vec::new();
         let interp = rows.iter().position(WidthSummary::interpolates);
-        report.headline("m_interp", interp.map(|i| rows[i].width));
         let no_interp = || {
             format!(
                 "no width up to {} has zero training error in every seed",
                 rows[rows.len() - 1].width
             )
         };
-        report.check(Check::measured(
+        checks.push(Check::measured(
             "binary: m_interp (smallest width with zero training error in every seed)",
             interp.map(|i| rows[i].width as f64).ok_or_else(no_interp),
             Comparison::AtMost,
             MAX_INTERP_WIDTH as f64,
             "SCIENCE.md: 10 in the reference simulation",
         ));
-        let widest = pct(&rows[rows.len() - 1]);
-        report.check(Check::new(
+        let widest = rows[rows.len() - 1].test_percent();
+        checks.push(Check::new(
             "binary: test error (%) of the widest net",
             widest,
             Comparison::AtMost,
@@ -388,8 +421,8 @@ impl ExperimentSpec for OverparamGeneralization {
             "SCIENCE.md: 1.51% at width 1024 in the reference simulation",
         ));
         if let Some(i) = interp {
-            let at_interp = pct(&rows[i]);
-            report.check(Check::new(
+            let at_interp = rows[i].test_percent();
+            checks.push(Check::new(
                 format!(
                     "binary: test error (%) at the widest net (m = {}) minus at m_interp = {}",
                     rows[rows.len() - 1].width,
@@ -402,9 +435,9 @@ impl ExperimentSpec for OverparamGeneralization {
             ));
             let rise = rows[i..]
                 .iter()
-                .map(|r| pct(r) - at_interp)
+                .map(|r| r.test_percent() - at_interp)
                 .fold(f64::NEG_INFINITY, f64::max);
-            report.check(Check::new(
+            checks.push(Check::new(
                 "binary: largest test-error rise (points) of any width past m_interp",
                 rise,
                 Comparison::AtMost,
@@ -412,94 +445,146 @@ impl ExperimentSpec for OverparamGeneralization {
                 "no double-descent bump past interpolation (SCIENCE.md: +0.2 points, seed noise)",
             ));
         } else {
-            for name in [
-                "binary: test error (%) at the widest net minus at m_interp",
-                "binary: largest test-error rise (points) of any width past m_interp",
+            for (name, threshold) in [
+                (
+                    "binary: test error (%) at the widest net minus at m_interp",
+                    -WIDEST_GAIN,
+                ),
+                (
+                    "binary: largest test-error rise (points) of any width past m_interp",
+                    MAX_RISE,
+                ),
             ] {
-                report.check(Check::measured(
+                checks.push(Check::measured(
                     name,
                     Err::<f64, _>(no_interp()),
                     Comparison::AtMost,
-                    if name.contains("rise") {
-                        MAX_RISE
-                    } else {
-                        -WIDEST_GAIN
-                    },
+                    threshold,
                     "measured from m_interp on",
                 ));
             }
         }
+        checks
+    }
+
+    fn findings(
+        config: &OverparamGeneralizationConfig,
+        s: &OverparamGeneralizationSummary,
+    ) -> Vec<String> {
+        let mut findings = Vec::new();
         if config.shuffle_labels {
-            report.finding("the training labels were permuted (Zhang et al.'s randomization test; dataset.csv holds the true labels): nothing is left to generalize, so the test-error checks are expected to fail");
+            findings.push("the training labels were permuted (Zhang et al.'s randomization test; dataset.csv holds the true labels): nothing is left to generalize, so the test-error checks are expected to fail".into());
         }
-        for (v, rows) in variants
-            .iter()
-            .zip(&summaries)
-            .filter(|(v, _)| v.task == DigitsTask::LowVsHigh)
-        {
-            // Past interpolation: the largest relative fall of the mean margin as width grows.
-            let start = rows
-                .iter()
-                .position(WidthSummary::interpolates)
-                .unwrap_or(rows.len());
-            let margins: Vec<f64> = rows[start..]
-                .iter()
-                .map(|r| r.mean(|c| c.margin).0)
-                .collect();
-            if margins.len() < 2 || margins.iter().any(|m| m.is_nan() || *m <= 0.0) {
-                report.finding(format!(
-                    "{} (lambda = {:.0e}): the margin's trend past interpolation cannot be stated: {} width(s) interpolate, margins {margins:?}.",
-                    v.label,
-                    v.lambda,
-                    margins.len()
-                ));
-                continue;
-            }
-            let mut peak = f64::NEG_INFINITY;
-            let mut fall = 0.0f64;
-            for m in &margins {
-                peak = peak.max(*m);
-                fall = fall.max((peak - m) / peak);
-            }
-            report.finding(format!(
-                "{} (lambda = {:.0e}): past interpolation the normalized margin {} (largest relative fall from its running peak {:.1}%); SCIENCE.md expects it to fall past width 64 without regularization (the initial weight norm dominates) and to be non-decreasing with lambda = 1e-4 (not gated).",
-                v.label,
-                v.lambda,
-                if fall <= 1e-2 { "is non-decreasing in width" } else { "falls with width" },
-                100.0 * fall
-            ));
+        for v in s.variants.iter().filter(|v| v.variant.task == Task::Binary) {
+            findings.push(margin_trend(v));
         }
-        for (v, rows) in variants.iter().zip(&summaries) {
-            let margins: Vec<String> = rows
-                .iter()
-                .map(|r| format!("{}: {:.3e}", r.width, r.mean(|c| c.margin).0))
-                .collect();
-            report.finding(format!(
+        for v in &s.variants {
+            findings.push(format!(
                 "{} (lambda = {:.0e}): normalized margin by width {}; test error {}.",
-                v.label,
-                v.lambda,
-                margins.join(", "),
-                rows.iter()
-                    .map(|r| format!("{}: {:.2}%", r.width, pct(r)))
+                v.variant.label(),
+                v.variant.lambda,
+                v.widths
+                    .iter()
+                    .map(|r| format!("{}: {:.3e}", r.width, r.mean(|c| c.normalized_margin).0))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                v.widths
+                    .iter()
+                    .map(|r| format!("{}: {:.2}%", r.width, r.test_percent()))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
+        findings
+    }
 
-        let fig = figures(&variants, &summaries);
-        report.figures = save_figures(
-            ctx.folder.staging(),
-            &[
-                ("error_vs_width.svg", &fig[..1]),
-                ("margin_vs_width.svg", &fig[1..]),
-            ],
-        )?;
-        Ok(report)
+    /// Seed means (and the test error's spread) per width and variant, and m_interp.
+    fn headline(
+        _: &OverparamGeneralizationConfig,
+        s: &OverparamGeneralizationSummary,
+    ) -> Map<String, Value> {
+        let table: Vec<Value> = s
+            .variants
+            .iter()
+            .map(|v| {
+                json!({
+                    "variant": v.variant.label(),
+                    "lambda": v.variant.lambda,
+                    "widths": v.widths.iter().map(|r| json!({
+                        "width": r.width,
+                        "train_error": r.mean(|c| c.train_error).0,
+                        "test_error": r.mean(|c| c.test_error).0,
+                        "test_error_min": r.mean(|c| c.test_error).1,
+                        "test_error_max": r.mean(|c| c.test_error).2,
+                        "normalized_margin": r.mean(|c| c.normalized_margin).0,
+                        "param_norm": r.mean(|c| c.param_norm).0,
+                        "steps_to_interpolate": r.cells.iter().map(|c| c.steps_to_interpolate).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let rows = &s.variants[0].widths;
+        let m_interp = rows
+            .iter()
+            .position(WidthSummary::interpolates)
+            .map(|i| rows[i].width);
+        Map::from_iter([
+            ("per_width".to_string(), Value::Array(table)),
+            ("m_interp".to_string(), json!(m_interp)),
+        ])
+    }
+
+    fn figures(
+        _: &OverparamGeneralizationConfig,
+        s: &OverparamGeneralizationSummary,
+        _: &Metrics,
+    ) -> Vec<Figure> {
+        let [errors, margins] = panels(&s.variants);
+        vec![
+            Figure::new("error_vs_width.svg", [errors]),
+            Figure::new("margin_vs_width.svg", [margins]),
+        ]
     }
 }
 
+/// Past interpolation: whether the mean margin keeps rising with width (the largest relative
+/// fall from its running peak).
+fn margin_trend(v: &VariantSummary) -> String {
+    let rows = &v.widths;
+    let start = rows
+        .iter()
+        .position(WidthSummary::interpolates)
+        .unwrap_or(rows.len());
+    let margins: Vec<f64> = rows[start..]
+        .iter()
+        .map(|r| r.mean(|c| c.normalized_margin).0)
+        .collect();
+    let (label, lambda) = (v.variant.label(), v.variant.lambda);
+    if margins.len() < 2 || margins.iter().any(|m| m.is_nan() || *m <= 0.0) {
+        return format!(
+            "{label} (lambda = {lambda:.0e}): the margin's trend past interpolation cannot be stated: {} width(s) interpolate, margins {margins:?}.",
+            margins.len()
+        );
+    }
+    let mut peak = f64::NEG_INFINITY;
+    let mut fall = 0.0f64;
+    for m in &margins {
+        peak = peak.max(*m);
+        fall = fall.max((peak - m) / peak);
+    }
+    format!(
+        "{label} (lambda = {lambda:.0e}): past interpolation the normalized margin {} (largest relative fall from its running peak {:.1}%); SCIENCE.md expects it to fall past width 64 without regularization (the initial weight norm dominates) and to be non-decreasing with lambda = 1e-4 (not gated).",
+        if fall <= 1e-2 {
+            "is non-decreasing in width"
+        } else {
+            "falls with width"
+        },
+        100.0 * fall
+    )
+}
+
 /// Test and train error against width (means, with every seed as a point), and the margins.
-fn figures(variants: &[Variant], summaries: &[Vec<WidthSummary>]) -> [Panel; 2] {
+fn panels(variants: &[VariantSummary]) -> [Panel; 2] {
     let mut errors = Panel {
         title: "Digits: test error vs width (dots: seeds; dashed: train error)".into(),
         x_label: "width m".into(),
@@ -517,15 +602,15 @@ fn figures(variants: &[Variant], summaries: &[Vec<WidthSummary>]) -> [Panel; 2] 
         legend: Legend::LowerLeft,
         ..Default::default()
     };
-    for (v, rows) in variants.iter().zip(summaries) {
+    for v in variants {
+        let (label, rows) = (v.variant.label(), &v.widths);
         let mean = |f: &dyn Fn(&Cell) -> f64| -> Vec<(f64, f64)> {
             rows.iter()
                 .map(|r| (r.width as f64, r.mean(|c| f(c)).0))
                 .collect()
         };
         errors.series.push(
-            Series::line(format!("{} test", v.label), mean(&|c| 100.0 * c.test_error))
-                .with_markers(),
+            Series::line(format!("{label} test"), mean(&|c| 100.0 * c.test_error)).with_markers(),
         );
         errors.series.push(Series::companion_points(
             rows.iter()
@@ -537,12 +622,61 @@ fn figures(variants: &[Variant], summaries: &[Vec<WidthSummary>]) -> [Panel; 2] 
                 .collect(),
         ));
         errors.series.push(Series::reference(
-            format!("{} train", v.label),
+            format!("{label} train"),
             mean(&|c| 100.0 * c.train_error),
         ));
         margins
             .series
-            .push(Series::line(v.label, mean(&|c| c.margin)).with_markers());
+            .push(Series::line(label, mean(&|c| c.normalized_margin)).with_markers());
     }
     [errors, margins]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    /// The binary variant at widths 8, 16, 64 with the given train and test errors (fractions).
+    fn summary(train: [f64; 3], test: [f64; 3]) -> OverparamGeneralizationSummary {
+        let widths = [8, 16, 64]
+            .iter()
+            .zip(train.iter().zip(test))
+            .map(|(&width, (&train_error, test_error))| WidthSummary {
+                width,
+                cells: vec![Cell {
+                    train_error,
+                    test_error,
+                    normalized_margin: 1e-3,
+                    param_norm: 10.0,
+                    steps_to_interpolate: None,
+                }],
+            })
+            .collect();
+        OverparamGeneralizationSummary {
+            variants: vec![VariantSummary {
+                variant: Variant {
+                    task: Task::Binary,
+                    lambda: 0.0,
+                },
+                widths,
+            }],
+        }
+    }
+
+    fn failures(s: &OverparamGeneralizationSummary) -> usize {
+        OverparamGeneralization::checks(&Default::default(), s)
+            .iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .count()
+    }
+
+    #[test]
+    fn checks_pass_when_wider_is_better_and_fail_on_a_bump_or_no_interpolation() {
+        assert_eq!(failures(&summary([0.0; 3], [0.03, 0.025, 0.015])), 0);
+        // A double-descent bump past interpolation, and a widest net no better.
+        assert_eq!(failures(&summary([0.0; 3], [0.03, 0.05, 0.03])), 3);
+        // Nothing interpolates: m_interp and both checks measured from it fail.
+        assert_eq!(failures(&summary([0.1; 3], [0.03, 0.025, 0.015])), 3);
+    }
 }

@@ -10,6 +10,7 @@ use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
 use crate::require::{require_at_least, require_margin_loss, require_positive};
 use crate::stats::{Measured, decade_exponent};
+use crate::tracking::train_probed;
 use fdl_analysis::{MaxMargin, SolveStatus, lp_max_margin, lp_norm, min_margin};
 use fdl_data::gaussian_difference_labels;
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
@@ -224,41 +225,30 @@ impl Experiment for SteepestDescent {
                 init_std: 0.0,
             }
             .init(&mut fdl_data::rng_from_seed(0), &ctx.device);
-            let w = ctx.timed(&name, |ctx| {
-                let mut trainer = Trainer::plain(model);
-                let progress = ctx.progress().clone();
-                let recorder = &mut ctx.recorder;
-                trainer
-                    .run(
-                        &setup.batch,
-                        &train,
-                        &log_spaced_steps(config.steps),
-                        |probe| {
-                            let w = to_host(probe.model.effective_predictor());
-                            let own = if w.iter().all(|v| *v == 0.0) {
-                                0.0
-                            } else {
-                                margin(z, &w, p)
-                            };
-                            for (metric, value) in [
-                                ("ln_loss", probe.loss.ln_loss),
-                                ("margin_own", own),
-                                ("gap", 1.0 - own / optimum.margin),
-                            ] {
-                                recorder
-                                    .record(&name, probe.step, metric, value)
-                                    .map_err(|e| e.to_string())?;
-                            }
-                            Ok(())
-                        },
-                        |_| progress.inc(1),
-                    )
-                    .map_err(|source| LabError::Train {
-                        variant: name.clone(),
-                        source,
-                    })?;
-                Ok(to_host(trainer.model().effective_predictor()))
-            })?;
+            let mut trainer = Trainer::plain(model);
+            let probes = log_spaced_steps(config.steps);
+            train_probed(
+                ctx,
+                &name,
+                &mut trainer,
+                &setup.batch,
+                &train,
+                &probes,
+                |probe| {
+                    let w = to_host(probe.model.effective_predictor());
+                    let own = if w.iter().all(|v| *v == 0.0) {
+                        0.0
+                    } else {
+                        margin(z, &w, p)
+                    };
+                    Ok(vec![
+                        ("ln_loss", probe.loss.ln_loss),
+                        ("margin_own", own),
+                        ("gap", 1.0 - own / optimum.margin),
+                    ])
+                },
+            )?;
+            let w = to_host(trainer.model().effective_predictor());
             finals.push((name, p, w));
         }
         let mut rows: Vec<(String, Vec<f64>)> = finals
