@@ -9,6 +9,11 @@ reproduce name="depth-conv" *args:
 list:
     cargo run --release -- list
 
+# Regenerate experiments/*.toml from the configs' doc comments and rules (`fdl config NAME`)
+configs:
+    cargo build --release
+    for e in $(./target/release/fdl list | cut -d' ' -f1); do ./target/release/fdl config $e > experiments/$e.toml; done
+
 # The test suite (what CI runs, with fmt and clippy)
 test:
     cargo test --release --workspace
@@ -43,4 +48,4 @@ test-wgpu:
 
 # A 10^6-step depth-conv run: no NaN or Inf however large the parameter norm grows (~6 min)
 soak:
-    cargo run --release -- reproduce depth-conv --set steps=1000000 --set fc_depths=[] --out runs/depth-conv-soak
+    cargo run --release -- reproduce depth-conv --set training.steps=1000000 --set fc_depths=[] --out runs/depth-conv-soak

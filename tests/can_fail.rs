@@ -135,7 +135,7 @@ fn depth_conv_fails_with_fixed_length_steps_at_the_quick_budget() {
     // direction only after 10^5 to 4 x 10^5 steps; at 5,000 the L = 2 net is far from it.
     breaks(
         "depth-conv",
-        &["step_rule=\"fixed-length\""],
+        &["training.step_rule=\"fixed-length\""],
         &["conv-L2 cos(beta, nearest Fourier-l1 SOCP optimum)"],
     );
 }

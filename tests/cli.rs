@@ -65,24 +65,24 @@ fn ill_typed_value_names_the_key() {
             "reproduce",
             "depth-conv",
             "--set",
-            "steps=many",
+            "training.steps=many",
             "--out",
             "run",
         ],
     );
-    assert_rejected(&out, &dir, &["`steps`"]);
+    assert_rejected(&out, &dir, &["`training.steps`"]);
     let (out, dir) = fdl(
         "variant",
         &[
             "reproduce",
             "depth-conv",
             "--set",
-            "loss=hinge",
+            "training.loss=hinge",
             "--out",
             "run",
         ],
     );
-    assert_rejected(&out, &dir, &["`loss`", "exponential", "logistic"]);
+    assert_rejected(&out, &dir, &["`training.loss`", "exponential", "logistic"]);
 }
 
 #[test]
@@ -97,10 +97,16 @@ fn set_without_a_value_is_rejected() {
 #[test]
 fn out_of_range_values_name_the_key_and_the_allowed_range() {
     for (set, key) in [
-        ("depths=[0,2]", "`depths`"),
-        ("step_size=-0.1", "`step_size`"),
-        ("dim=1", "`dim`"),
-        ("steps=0", "`steps`"),
+        (
+            "depths=[0,2]",
+            "`depths` = [0, 2]: a non-empty list, each a value in [1, 16]",
+        ),
+        (
+            "training.step_size=-0.1",
+            "`training.step_size` = -0.1: a positive number",
+        ),
+        ("training.dim=1", "`training.dim` = 1: at least 2"),
+        ("training.steps=0", "`training.steps`"),
     ] {
         let (out, dir) = fdl(
             "range",

@@ -135,7 +135,7 @@ fn a_failed_check_exits_with_one_and_still_writes_the_report() {
             "reproduce",
             "depth-conv",
             "--set",
-            "steps=10",
+            "training.steps=10",
             "--set",
             "fc_depths=[]",
             "--out",

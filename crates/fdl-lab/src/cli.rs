@@ -1,5 +1,5 @@
 //! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`, `check <run>`,
-//! `replot <run>`, on the experiments of a [`Lab`].
+//! `replot <run>`, `config <name>`, on the experiments of a [`Lab`].
 
 use crate::device::{BackendKind, Precision};
 use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED};
@@ -45,6 +45,12 @@ enum Command {
         /// The run folder.
         run: PathBuf,
     },
+    /// Print an experiment's defaults as a commented config file (each key's meaning and
+    /// allowed values), ready for `fdl run`.
+    Config {
+        /// Experiment name (see `fdl list`).
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -67,7 +73,7 @@ struct RunOptions {
     /// Float precision [default: the experiment's, f64 for implicit-bias experiments].
     #[arg(long, value_enum)]
     dtype: Option<Precision>,
-    /// Override a config key, e.g. --set steps=200000 --set depths=[1,2,3,4,5].
+    /// Override a config key, e.g. --set widths=[100,400] --set training.steps=200000.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
 }
@@ -151,6 +157,10 @@ pub fn main(lab: &Lab) -> i32 {
             for f in files {
                 println!("{}", f.display());
             }
+            EXIT_PASS
+        }),
+        Command::Config { name } => lab.find(&name).map(|e| {
+            print!("{}", e.config_toml());
             EXIT_PASS
         }),
     };

@@ -58,20 +58,45 @@ pub struct Layers<'a> {
 }
 
 impl Layers<'_> {
-    /// Applies one override, rejecting keys that are neither defaults nor optional.
+    /// Applies one override; `key` may be dotted (`training.steps`) to reach into a nested
+    /// table, and a table value merges key by key. Keys that are neither defaults nor optional
+    /// are rejected, naming the known ones.
     pub fn set(&mut self, key: &str, value: Value) -> Result<(), ConfigError> {
-        if !self.table.contains_key(key) && !self.optional.contains(&key) {
-            let mut known: Vec<&str> = self.table.keys().map(String::as_str).collect();
-            known.extend(self.optional);
-            return Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-                experiment: self.experiment.to_string(),
-                known: known.join(", "),
-            });
+        let optional = self.optional.contains(&key);
+        let unknown = |table: &Table| ConfigError::UnknownKey {
+            key: key.to_string(),
+            experiment: self.experiment.to_string(),
+            known: known_keys(table, self.optional).join(", "),
+        };
+        let (path, last) = match key.rsplit_once('.') {
+            Some((path, last)) => (Some(path), last),
+            None => (None, key),
+        };
+        let mut target = &mut self.table;
+        for part in path.into_iter().flat_map(|p| p.split('.')) {
+            match target.get(part) {
+                Some(Value::Table(_)) => {}
+                _ => return Err(unknown(&self.table)),
+            }
+            target = match target.get_mut(part) {
+                Some(Value::Table(t)) => t,
+                _ => unreachable!("checked above"),
+            };
         }
-        let value = coerce(self.table.get(key), value);
-        self.table.insert(key.to_string(), value);
-        Ok(())
+        match (target.get(last), value) {
+            (Some(Value::Table(_)), Value::Table(entries)) => {
+                for (k, v) in entries {
+                    self.set(&format!("{key}.{k}"), v)?;
+                }
+                Ok(())
+            }
+            (None, _) if !optional => Err(unknown(&self.table)),
+            (default, value) => {
+                let value = coerce(default, value);
+                target.insert(last.to_string(), value);
+                Ok(())
+            }
+        }
     }
 
     /// Applies every key of `overrides`.
@@ -80,7 +105,25 @@ impl Layers<'_> {
     }
 }
 
-/// Deserializes a resolved table into a typed config; errors name the key.
+/// Every settable key of `table`, nested ones dotted, then the optional ones.
+fn known_keys(table: &Table, optional: &[&str]) -> Vec<String> {
+    fn walk(prefix: &str, table: &Table, out: &mut Vec<String>) {
+        for (k, v) in table {
+            let key = format!("{prefix}{k}");
+            match v {
+                Value::Table(t) => walk(&format!("{key}."), t, out),
+                _ => out.push(key),
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    walk("", table, &mut keys);
+    keys.extend(optional.iter().map(|k| k.to_string()));
+    keys
+}
+
+/// Deserializes a resolved table into a typed config; errors name the key (dotted inside a
+/// nested table).
 pub fn from_table<C: DeserializeOwned>(table: Table) -> Result<C, ConfigError> {
     table.try_into::<C>().map_err(|e| {
         let text = e.to_string();
@@ -95,28 +138,104 @@ pub fn from_table<C: DeserializeOwned>(table: Table) -> Result<C, ConfigError> {
     })
 }
 
-/// Like [`from_table`], but when serde cannot say which key is wrong (it cannot inside
-/// `#[serde(flatten)]` structs), finds it by substituting the given keys one at a time into
-/// `defaults`.
-pub fn from_table_naming_keys<C: DeserializeOwned>(
-    table: Table,
+/// One config key's documentation, from its doc comment and its declared rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDoc {
+    /// The key.
+    pub key: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// What each of its rules allows.
+    pub allowed: Vec<String>,
+    /// The keys of a nested table.
+    pub nested: Option<Vec<FieldDoc>>,
+}
+
+/// The defaults of an experiment as the commented TOML of `experiments/NAME.toml`: a header,
+/// the lab's keys, then every key with its doc comment and allowed values above it, nested
+/// tables last.
+pub fn commented_toml(
+    name: &str,
+    claim: &str,
+    dtype: &str,
     defaults: &Table,
-) -> Result<C, ConfigError> {
-    match from_table::<C>(table.clone()) {
-        Err(ConfigError::BadValue { key, message }) if key == "?" => {
-            for (k, v) in &table {
-                let mut probe = defaults.clone();
-                probe.insert(k.clone(), v.clone());
-                if let Err(ConfigError::BadValue { message, .. }) = from_table::<C>(probe) {
-                    return Err(ConfigError::BadValue {
-                        key: k.clone(),
-                        message,
-                    });
-                }
+    fields: &[FieldDoc],
+) -> String {
+    let mut out = comment(&format!("{name}: {claim}"));
+    out.push_str("#\n");
+    out.push_str(&comment(&format!(
+        "The defaults of `fdl reproduce {name}`, as `fdl config {name}` prints them (a test keeps experiments/{name}.toml equal to that output). Copy the file, edit it and run it with `fdl run my.toml`; `--set key=value` overrides any key (`table.key` inside a table)."
+    )));
+    out.push_str(&format!("\nexperiment = \"{name}\"\n\n"));
+    out.push_str("# Seed for data generation and initialisation.\nseed = 0\n\n");
+    out.push_str("# Backend: \"flex\" (CPU), \"ndarray\" or \"wgpu\" (with their cargo features).\ndevice = \"flex\"\n\n");
+    out.push_str(&format!(
+        "# Float precision: \"f32\" or \"f64\".\ndtype = \"{dtype}\"\n\n"
+    ));
+    out.push_str("# A CSV file to train on instead of the generated data (relative to this file).\n# data = \"my-data.csv\"\n");
+    write_keys(&mut out, "", defaults, fields);
+    out
+}
+
+/// `text` as `# ` comment lines of at most 96 characters (paragraphs split at blank lines).
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    for paragraph in text.split("\n\n") {
+        let mut line = String::from("#");
+        for word in paragraph.split_whitespace() {
+            if line.len() + 1 + word.len() > 96 && line.len() > 1 {
+                out.push_str(&line);
+                out.push('\n');
+                line = String::from("#");
             }
-            Err(ConfigError::BadValue { key, message })
+            line.push(' ');
+            line.push_str(word);
         }
-        other => other,
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn write_keys(out: &mut String, prefix: &str, table: &Table, fields: &[FieldDoc]) {
+    let doc_of = |key: &str| fields.iter().find(|f| f.key == key);
+    let (tables, plain): (Vec<_>, Vec<_>) = table
+        .iter()
+        .partition(|(_, v)| matches!(v, Value::Table(_)));
+    for (key, value) in plain {
+        out.push('\n');
+        if let Some(field) = doc_of(key) {
+            out.push_str(&comment(field.doc));
+            for allowed in &field.allowed {
+                out.push_str(&comment(&format!("Allowed: {allowed}.")));
+            }
+        }
+        out.push_str(&format!("{key} = {}\n", value_text(value)));
+    }
+    for (key, value) in tables {
+        let Value::Table(inner) = value else {
+            unreachable!("partitioned")
+        };
+        let nested = doc_of(key)
+            .and_then(|f| f.nested.clone())
+            .unwrap_or_default();
+        out.push('\n');
+        if let Some(field) = doc_of(key) {
+            out.push_str(&comment(field.doc));
+        }
+        out.push_str(&format!("[{prefix}{key}]\n"));
+        write_keys(out, &format!("{prefix}{key}."), inner, &nested);
+    }
+}
+
+/// A value as TOML (floats keep a decimal point or exponent; infinity as `inf`).
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -186,26 +305,51 @@ mod tests {
     }
 
     #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
     struct Outer {
-        #[serde(flatten)]
-        inner: Inner,
         depth: usize,
+        inner: Inner,
     }
 
     #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
     struct Inner {
         steps: usize,
+        rate: f64,
+    }
+
+    fn nested() -> Layers<'static> {
+        Layers {
+            experiment: "demo",
+            table: to_table(&Outer::default()),
+            optional: &[],
+        }
     }
 
     #[test]
-    fn a_bad_value_inside_a_flattened_struct_still_names_its_key() {
-        let defaults = to_table(&Outer::default());
-        let mut table = defaults.clone();
-        table.insert("steps".into(), Value::String("many".into()));
-        let err = from_table_naming_keys::<Outer>(table, &defaults)
+    fn a_bad_value_inside_a_nested_table_names_its_dotted_key() {
+        let mut l = nested();
+        l.set("inner.steps", Value::String("many".into())).unwrap();
+        let err = from_table::<Outer>(l.table).unwrap_err().to_string();
+        assert!(err.starts_with("config key `inner.steps`"), "{err}");
+    }
+
+    #[test]
+    fn a_nested_table_merges_key_by_key_and_unknown_nested_keys_are_named() {
+        let mut l = nested();
+        let file: Table = "[inner]\nrate = 2".parse().unwrap();
+        l.merge(file).unwrap();
+        let outer: Outer = from_table(l.table.clone()).unwrap();
+        assert_eq!((outer.inner.steps, outer.inner.rate), (0, 2.0));
+        let err = l
+            .set("inner.stepz", Value::Integer(1))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("config key `steps`"), "{err}");
+        assert!(
+            err.contains("`inner.stepz`") && err.contains("inner.steps, inner.rate"),
+            "{err}"
+        );
+        assert!(l.set("depth.x", Value::Integer(1)).is_err());
     }
 
     #[test]

@@ -44,12 +44,12 @@ pub enum ConfigError {
     /// A value outside its allowed range.
     #[error("config key `{key}` = {value}: {allowed}")]
     OutOfRange {
-        /// The key.
-        key: &'static str,
-        /// The value given.
+        /// The key (`table.key` inside a nested table).
+        key: String,
+        /// The value given, as TOML.
         value: String,
         /// The allowed values.
-        allowed: &'static str,
+        allowed: String,
     },
     /// The config file could not be read or parsed.
     #[error("{path}: {message}")]
@@ -59,6 +59,28 @@ pub enum ConfigError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl ConfigError {
+    /// The error of a nested table's key, its key prefixed with the table's (`training.steps`).
+    pub fn within(table: &str, error: ConfigError) -> ConfigError {
+        match error {
+            ConfigError::OutOfRange {
+                key,
+                value,
+                allowed,
+            } => ConfigError::OutOfRange {
+                key: format!("{table}.{key}"),
+                value,
+                allowed,
+            },
+            ConfigError::BadValue { key, message } => ConfigError::BadValue {
+                key: format!("{table}.{key}"),
+                message,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Everything that stops a run.

@@ -1,7 +1,7 @@
 //! The experiment trait (a typed pipeline: config -> run -> summary -> checks and figures), its
 //! type-erased form for the registry, and the context a run gets.
 
-use crate::config::{from_table_naming_keys, to_table};
+use crate::config::{FieldDoc, commented_toml, from_table, to_table};
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::figures::Panel;
@@ -20,9 +20,17 @@ use std::time::Instant;
 use toml::Table;
 
 /// Range checks on a deserialized config; each error names the key and the allowed values.
+/// `#[derive(Config)]` implements it from rules declared per field.
 pub trait Validate {
     /// Checks every value against its allowed range.
     fn validate(&self) -> Result<(), ConfigError>;
+    /// Every key's documentation and allowed values, for `fdl config` (none by default).
+    fn fields() -> Vec<FieldDoc>
+    where
+        Self: Sized,
+    {
+        Vec::new()
+    }
 }
 
 /// One experiment as a typed pipeline: `run` trains and solves the exact references and returns
@@ -200,6 +208,8 @@ pub trait DynExperiment: Sync + Send {
     fn defaults(&self) -> Table;
     /// `--quick` overrides.
     fn quick(&self) -> Table;
+    /// The defaults as commented TOML (`fdl config NAME`, `experiments/NAME.toml`).
+    fn config_toml(&self) -> String;
     /// Deserializes and range-checks a resolved table.
     fn validate(&self, table: &Table) -> Result<(), ConfigError>;
     /// Runs with a resolved table.
@@ -220,7 +230,7 @@ pub(crate) struct Pipeline<E>(pub std::marker::PhantomData<E>);
 
 impl<E: Experiment> Pipeline<E> {
     fn config(&self, table: Table) -> Result<E::Config, LabError> {
-        let config: E::Config = from_table_naming_keys(table, &self.defaults())?;
+        let config: E::Config = from_table(table)?;
         config.validate()?;
         Ok(config)
     }
@@ -265,8 +275,17 @@ impl<E: Experiment> DynExperiment for Pipeline<E> {
     fn quick(&self) -> Table {
         E::quick()
     }
+    fn config_toml(&self) -> String {
+        commented_toml(
+            E::NAME,
+            E::CLAIM,
+            E::DTYPE.name(),
+            &self.defaults(),
+            &E::Config::fields(),
+        )
+    }
     fn validate(&self, table: &Table) -> Result<(), ConfigError> {
-        from_table_naming_keys::<E::Config>(table.clone(), &self.defaults())?.validate()
+        from_table::<E::Config>(table.clone())?.validate()
     }
     fn run(&self, table: Table, ctx: &mut RunContext) -> Result<Ran, LabError> {
         let config = self.config(table)?;

@@ -114,9 +114,9 @@ fn resolve(exp: &dyn DynExperiment, req: &RunRequest) -> Result<Table, LabError>
     }
     if let Some(seed) = req.seed {
         let seed = i64::try_from(seed).map_err(|_| ConfigError::OutOfRange {
-            key: "seed",
+            key: "seed".into(),
             value: seed.to_string(),
-            allowed: "0..=2^63-1",
+            allowed: "0..=2^63-1".into(),
         })?;
         layers.set("seed", Value::Integer(seed))?;
     }

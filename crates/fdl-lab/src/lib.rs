@@ -7,6 +7,9 @@
 
 #![warn(missing_docs)]
 
+// `#[derive(Config)]` names `::fdl_lab`, inside this crate too.
+extern crate self as fdl_lab;
+
 pub mod cli;
 pub mod config;
 pub mod device;
@@ -17,13 +20,14 @@ pub mod figures;
 pub mod lab;
 pub mod recorder;
 pub mod report;
-pub mod require;
+pub mod rules;
 pub mod run_folder;
 pub mod stats;
 pub mod sweep;
 pub mod tracking;
 
 pub use experiment::{DynExperiment, Experiment, Figure, RunContext, Validate};
+pub use fdl_derive::Config;
 pub use lab::{Lab, RunOutcome, RunRequest};
 pub use recorder::Metrics;
 pub use report::{Check, Comparison, Report, Verdict};

@@ -6,11 +6,12 @@
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, activation::relu};
 use fdl_data::{DigitsTask, digits_split, rng_from_seed};
-use fdl_lab::error::{ConfigError, LabError};
-use fdl_lab::require::{require_at_least, require_positive};
+use fdl_lab::Config;
+use fdl_lab::error::LabError;
+use fdl_lab::rules::{at_least, positive};
 use fdl_lab::stats::{Measured, largest_step_drop};
 use fdl_lab::tracking::{Tracking, train_tracked};
-use fdl_lab::{Check, Comparison, Experiment, RunContext, Validate};
+use fdl_lab::{Check, Comparison, Experiment, RunContext};
 use fdl_models::{Homogeneous, ScalarModel, tensor1_from_host, tensor2_from_host};
 use fdl_optim::Trainer;
 use fdl_optim::{Batch, Loss, LpGeometry, Method, NormScope, StepRule, StepRuleKind, TrainConfig};
@@ -58,18 +59,23 @@ impl Homogeneous for Depth3 {
 }
 
 /// Settings of [`Depth3Margin`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 #[serde(deny_unknown_fields)]
 pub struct Depth3MarginConfig {
     /// Training points from the digits task (0-4 vs 5-9).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Hidden width of both layers.
+    #[config(rule = at_least(1))]
     pub width: usize,
     /// Steps per run.
+    #[config(rule = at_least(100))]
     pub steps: usize,
     /// Gradient descent's step on the summed logistic loss.
+    #[config(rule = positive())]
     pub gd_step: f64,
     /// Sign descent's step (l_inf steepest descent: `eta ||g||_1 sign(g)`).
+    #[config(rule = positive())]
     pub sign_step: f64,
 }
 
@@ -82,16 +88,6 @@ impl Default for Depth3MarginConfig {
             gd_step: 0.01,
             sign_step: 1e-5,
         }
-    }
-}
-
-impl Validate for Depth3MarginConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("width", self.width, 1, "at least 1 neuron")?;
-        require_at_least("steps", self.steps, 100, "at least 100 steps")?;
-        require_positive("gd_step", self.gd_step)?;
-        require_positive("sign_step", self.sign_step)
     }
 }
 

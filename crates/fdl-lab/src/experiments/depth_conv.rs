@@ -3,12 +3,13 @@
 //! fully connected linear net all give the l2 SVM. SCIENCE.md, section C, "depth-conv".
 
 use super::implicit_bias::{LinearTraining, Yardstick, linear_data, train_linear};
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_depths, require_positive};
+use crate::rules::{all, at_least, each, positive, within};
 use fdl_analysis::{
     SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
     fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
@@ -18,20 +19,25 @@ use fdl_models::{DeepLinearConfig, LinearConvConfig};
 use serde::{Deserialize, Serialize};
 
 /// Configuration of depth-conv; the defaults reproduce the lecture's figure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct DepthConvConfig {
     /// Data, initialisation, loss and step rule.
-    #[serde(flatten)]
+    #[config(nested)]
     pub training: LinearTraining,
     /// Depths L of the convolutional nets.
+    #[config(rule = each(within(1..=16)))]
     pub depths: Vec<usize>,
     /// Depths of the fully connected nets trained on the same data (may be empty).
+    #[config(rule = all(within(1..=16)))]
     pub fc_depths: Vec<usize>,
     /// Hidden width of the fully connected nets.
+    #[config(rule = at_least(1))]
     pub fc_width: usize,
     /// Fourier coefficients above this fraction of the largest count as non-zero.
+    #[config(rule = positive())]
     pub support_threshold: f64,
     /// Constraints within this relative distance of the smallest margin count as active (KKT).
+    #[config(rule = positive())]
     pub active_tolerance: f64,
 }
 
@@ -45,17 +51,6 @@ impl Default for DepthConvConfig {
             support_threshold: 1e-3,
             active_tolerance: 1e-2,
         }
-    }
-}
-
-impl Validate for DepthConvConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        self.training.validate()?;
-        require_depths("depths", &self.depths, false)?;
-        require_depths("fc_depths", &self.fc_depths, true)?;
-        require_at_least("fc_width", self.fc_width, 1, "at least 1")?;
-        require_positive("support_threshold", self.support_threshold)?;
-        require_positive("active_tolerance", self.active_tolerance)
     }
 }
 
@@ -131,7 +126,7 @@ impl Experiment for DepthConv {
         l_{2/L} bridge), while fully connected depths all give the l2 SVM.";
 
     fn quick() -> toml::Table {
-        toml::toml! { steps = 5000 }
+        toml::toml! { [training] steps = 5000 }
     }
 
     fn run(config: &DepthConvConfig, ctx: &mut RunContext) -> Result<DepthConvSummary, LabError> {
@@ -496,4 +491,64 @@ fn convergence(s: &DepthConvSummary, config: &DepthConvConfig, metrics: &Metrics
         }
     }
     [gap, margin]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    fn status() -> SolveStatus {
+        SolveStatus {
+            status: "Solved".into(),
+            primal_residual: 1e-10,
+            dual_residual: 1e-10,
+        }
+    }
+
+    fn reference(beta: Vec<f64>) -> Reference {
+        Reference {
+            beta,
+            margin: 1.0,
+            status: status(),
+        }
+    }
+
+    /// conv-L1 at `l1`, conv-L2 at `l2`, with the given spectral ratios; one fc net at the SVM.
+    fn summary(l1: Vec<f64>, l2: Vec<f64>, ratios: [f64; 2]) -> DepthConvSummary {
+        let variant = |depth, beta, ratio| Variant {
+            depth,
+            beta,
+            fourier_l1_over_l2: ratio,
+            margin_fourier_l1: 1.0,
+            kkt: None,
+        };
+        let (svm, sparse) = (vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0]);
+        DepthConvSummary {
+            n: 3,
+            dim: 3,
+            l2_svm: reference(svm.clone()),
+            fourier_l1: reference(sparse.clone()),
+            nearest_fourier_l1: Some(reference(sparse)),
+            conv: vec![variant(1, l1, ratios[0]), variant(2, l2, ratios[1])],
+            fc: vec![variant(1, svm, 1.5)],
+        }
+    }
+
+    fn failed(s: &DepthConvSummary) -> Vec<String> {
+        DepthConv::checks(&DepthConvConfig::default(), s)
+            .into_iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    #[test]
+    fn checks_pass_at_the_theorys_limits_and_fail_when_depth_changes_nothing() {
+        let good = summary(vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0], [1.5, 1.0]);
+        assert!(failed(&good).is_empty(), "{:?}", failed(&good));
+        // An L = 2 net at the l2 SVM: not the Fourier-l1 optimum, and no sparser than L = 1.
+        let lazy = summary(vec![1.0, 1.0, 0.0], vec![1.0, 1.0, 0.0], [1.5, 1.5]);
+        assert_eq!(failed(&lazy).len(), 2, "{:?}", failed(&lazy));
+    }
 }

@@ -3,12 +3,13 @@
 //! NeurIPS 2018, arXiv:1806.00468; Ji & Telgarsky 2019, arXiv:1810.02032). SCIENCE.md, section C.
 
 use super::implicit_bias::{LinearTraining, Yardstick, linear_data, train_linear};
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_depths, require_positive};
+use crate::rules::{at_least, each, positive, within};
 use crate::stats::max_of;
 use crate::tracking::train_probed;
 use faer::Mat;
@@ -19,18 +20,22 @@ use fdl_optim::{LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer
 use serde::{Deserialize, Serialize};
 
 /// Configuration of depth-linear; the defaults reproduce the lecture's claim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct DepthLinearConfig {
     /// Data, initialisation, loss and step rule.
-    #[serde(flatten)]
+    #[config(nested)]
     pub training: LinearTraining,
     /// Depths L.
+    #[config(rule = each(within(1..=16)))]
     pub depths: Vec<usize>,
     /// Hidden width.
+    #[config(rule = at_least(1))]
     pub width: usize,
     /// Steps of the small-step run that checks the conservation law.
+    #[config(rule = at_least(1))]
     pub conservation_steps: usize,
     /// Fixed step size of that run.
+    #[config(rule = positive())]
     pub conservation_step_size: f64,
 }
 
@@ -43,21 +48,6 @@ impl Default for DepthLinearConfig {
             conservation_steps: 8000,
             conservation_step_size: 2e-6,
         }
-    }
-}
-
-impl Validate for DepthLinearConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        self.training.validate()?;
-        require_depths("depths", &self.depths, false)?;
-        require_at_least("width", self.width, 1, "at least 1")?;
-        require_at_least(
-            "conservation_steps",
-            self.conservation_steps,
-            1,
-            "at least 1 step",
-        )?;
-        require_positive("conservation_step_size", self.conservation_step_size)
     }
 }
 
@@ -172,7 +162,11 @@ impl Experiment for DepthLinear {
         its neighbours.";
 
     fn quick() -> toml::Table {
-        toml::toml! { steps = 5000 conservation_steps = 2000 }
+        toml::toml! {
+            conservation_steps = 2000
+            [training]
+            steps = 5000
+        }
     }
 
     fn run(

@@ -2,12 +2,13 @@
 //! linear rate while the weights barely move and the Gram matrix H(t) stays near H_inf (Du,
 //! Zhai, Poczos, Singh 2018, arXiv:1810.02054). SCIENCE.md, section A.
 
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, positive, sweep};
 use crate::stats::{self, Measured, loglog_slope};
 use crate::tracking::train_probed;
 use burn::tensor::Tensor;
@@ -22,17 +23,22 @@ use fdl_optim::{
 use serde::{Deserialize, Serialize};
 
 /// Configuration of gd-global-min; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct GdGlobalMinConfig {
     /// Number of points on the unit sphere (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Input dimension (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub dim: usize,
     /// Widths m of the two-layer net.
+    #[config(rule = sweep(at_least(1)).because("the checks fit slopes against m"))]
     pub widths: Vec<usize>,
     /// Gradient-descent steps per width.
+    #[config(rule = at_least(10))]
     pub steps: usize,
     /// eta as a multiple of 1 / lambda_max(H_inf).
+    #[config(rule = positive())]
     pub step_size: f64,
 }
 
@@ -45,21 +51,6 @@ impl Default for GdGlobalMinConfig {
             steps: 1000,
             step_size: 1.0,
         }
-    }
-}
-
-impl Validate for GdGlobalMinConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("dim", self.dim, 2, "D >= 2")?;
-        require_at_least("steps", self.steps, 10, "at least 10 steps")?;
-        require_positive("step_size", self.step_size)?;
-        require_sweep(
-            "widths",
-            &self.widths,
-            |&m| m > 0,
-            "at least two positive widths (the checks fit slopes against m)",
-        )
     }
 }
 

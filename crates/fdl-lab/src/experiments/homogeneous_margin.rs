@@ -3,12 +3,13 @@
 //! gradient descent with a small enough step, and the normalized margin approaches it (Lyu & Li
 //! 2020, arXiv:1906.05890, Theorem 4.1 and its discrete version). SCIENCE.md, section B.
 
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive};
+use crate::rules::{Variants, at_least, one_of, positive};
 use crate::stats::{Measured, StatError, largest_step_drop, loglog_slope, min_of};
 use crate::tracking::{Tracking, Trajectory, log_probes, train_tracked};
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
@@ -17,25 +18,32 @@ use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainCo
 use serde::{Deserialize, Serialize};
 
 /// Configuration of homogeneous-margin; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct HomogeneousMarginConfig {
     /// Points taken from the digits task (0-4 vs 5-9; ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Hidden width of the bias-free two-layer ReLU net (homogeneous of degree 2).
+    #[config(rule = at_least(1))]
     pub width: usize,
     /// Steps per run.
+    #[config(rule = at_least(100))]
     pub steps: usize,
     /// Run A's fixed step on the summed loss (halved until no per-step drop).
+    #[config(rule = positive())]
     pub fixed_step: f64,
     /// Halvings of run A's step allowed.
     pub max_halvings: usize,
     /// Run B's eta in eta / (L max(ln 1/L, 1)).
+    #[config(rule = positive())]
     pub fast_step: f64,
     /// The negative control's c in c / L.
+    #[config(rule = positive())]
     pub naive_step: f64,
     /// The loss the smoothed margin l^-1(L) / ||theta||^L is formed from: "sum" (Lyu & Li's
     /// theorem) or "mean" (a common slip: l^-1 of the mean loss is larger, and the inequality
     /// normalized >= smoothed then fails at every probe, SCIENCE.md). Training is the same.
+    #[config(rule = one_of())]
     pub smoothed_loss: LossReduction,
 }
 
@@ -47,6 +55,10 @@ pub enum LossReduction {
     Sum,
     /// The mean over the examples.
     Mean,
+}
+
+impl Variants for LossReduction {
+    const NAMES: &'static [&'static str] = &["sum", "mean"];
 }
 
 impl Default for HomogeneousMarginConfig {
@@ -61,17 +73,6 @@ impl Default for HomogeneousMarginConfig {
             naive_step: 0.01,
             smoothed_loss: LossReduction::Sum,
         }
-    }
-}
-
-impl Validate for HomogeneousMarginConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("width", self.width, 1, "at least 1 neuron")?;
-        require_at_least("steps", self.steps, 100, "at least 100 steps")?;
-        require_positive("fixed_step", self.fixed_step)?;
-        require_positive("fast_step", self.fast_step)?;
-        require_positive("naive_step", self.naive_step)
     }
 }
 

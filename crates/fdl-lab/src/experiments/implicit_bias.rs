@@ -1,9 +1,10 @@
 //! Shared pieces of the implicit-bias experiments on linear-in-input models: the data, the
 //! training of one variant with log-spaced probes, and config validation helpers.
 
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{RunContext, Validate};
-use crate::require::{require_at_least, require_margin_loss, require_positive};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::RunContext;
+use crate::rules::{at_least, margin_loss, one_of, positive};
 use crate::tracking::train_probed;
 use fdl_analysis::{cosine, normalized_margin_l2};
 use fdl_data::{DataError, Dataset, rng_from_seed};
@@ -73,24 +74,32 @@ pub(crate) fn upload_linear_data(
 
 /// Data and training keys shared by the implicit-bias experiments on linear-in-input models
 /// (flattened into each experiment's config, so they are plain top-level keys).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct LinearTraining {
     /// Number of points N (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Input dimension D (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub dim: usize,
     /// Standard deviation of the Gaussian initial weights.
+    #[config(rule = positive())]
     pub init_std: f64,
     /// Loss on the margins.
+    #[config(rule = margin_loss())]
     pub loss: Loss,
     /// Step rule.
+    #[config(rule = one_of())]
     pub step_rule: StepRuleKind,
     /// Step size (c for relative steps).
+    #[config(rule = positive())]
     pub step_size: f64,
     /// Step size at the last step, annealed geometrically over the second half of the run
     /// (equal to `step_size` to keep it constant).
+    #[config(rule = positive())]
     pub step_size_final: f64,
     /// Number of steps per variant.
+    #[config(rule = at_least(1))]
     pub steps: usize,
 }
 
@@ -108,18 +117,6 @@ impl Default for LinearTraining {
             step_size_final: 1e-4,
             steps: 20_000,
         }
-    }
-}
-
-impl Validate for LinearTraining {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("dim", self.dim, 2, "D >= 2")?;
-        require_positive("init_std", self.init_std)?;
-        require_margin_loss(self.loss)?;
-        require_positive("step_size", self.step_size)?;
-        require_positive("step_size_final", self.step_size_final)?;
-        require_at_least("steps", self.steps, 1, "at least 1 step")
     }
 }
 

@@ -2,12 +2,13 @@
 //! l2 (kernel) or an l1 (rich) implicit bias depending on its initialization scale alpha
 //! (Woodworth et al. 2020, arXiv:2002.09277). SCIENCE.md, section C.
 
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, custom, each, positive, sweep, within};
 use crate::tracking::train_probed;
 use fdl_analysis::{
     SolveStatus, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
@@ -23,29 +24,39 @@ use fdl_optim::{
 use serde::{Deserialize, Serialize};
 
 /// Configuration of kernel-vs-rich; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct KernelVsRichConfig {
     /// Number of observations (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Dimension (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub dim: usize,
     /// Non-zero entries of the planted beta*, each 1/sqrt(sparsity) (ignored with `--data`).
+    #[config(rule = at_least(1))]
     pub sparsity: usize,
     /// Initialization scales alpha (u(0) = v(0) = alpha 1).
+    #[config(rule = sweep(positive()))]
+    #[config(rule = custom(|a: &Vec<f64>| a.iter().any(|&a| a >= KERNEL_ALPHA), "at least one scale >= 1 (the kernel-regime check) besides the smallest (the rich-regime check)"))]
     pub alphas: Vec<f64>,
     /// Depths D of the diagonal net.
+    #[config(rule = each(within(2..=8)))]
     pub depths: Vec<u32>,
     /// Train until the square loss is below this.
+    #[config(rule = positive())]
     pub target_loss: f64,
     /// Give up (and fail the check) after this many steps.
+    #[config(rule = at_least(10))]
     pub max_steps: usize,
     /// c in eta_0 = c / (D^2 max(alpha, 1)^(2D - 2) lambda_max(X^T X)), a bound on the loss's
     /// curvature while every |u_i|, |v_i| stays below max(alpha, 1).
+    #[config(rule = positive())]
     pub step_size: f64,
     /// The step grows by this factor after each step that lowers the loss and is halved (the
     /// step undone) when one raises it; 1 keeps eta_0 fixed. In the rich regime the curvature
     /// along the small coordinates is far below the bound, and a fixed step leaves the loss
     /// falling like 1/t (measured: 1e-8 after 10^6 steps at alpha = 1e-3).
+    #[config(rule = within(1.0..f64::INFINITY).because("1: fixed step"))]
     pub step_growth: f64,
 }
 
@@ -63,45 +74,6 @@ impl Default for KernelVsRichConfig {
             step_size: 0.5,
             step_growth: 1.05,
         }
-    }
-}
-
-impl Validate for KernelVsRichConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 observations")?;
-        require_at_least("dim", self.dim, 2, "D >= 2")?;
-        require_at_least("sparsity", self.sparsity, 1, "at least 1")?;
-        require_positive("target_loss", self.target_loss)?;
-        require_positive("step_size", self.step_size)?;
-        if !(self.step_growth >= 1.0 && self.step_growth.is_finite()) {
-            return Err(ConfigError::OutOfRange {
-                key: "step_growth",
-                value: self.step_growth.to_string(),
-                allowed: "a factor >= 1 (1: fixed step)",
-            });
-        }
-        require_at_least("max_steps", self.max_steps, 10, "at least 10 steps")?;
-        require_sweep(
-            "alphas",
-            &self.alphas,
-            |a| a.is_finite() && *a > 0.0,
-            "at least two positive scales",
-        )?;
-        if !self.alphas.iter().any(|&a| a >= KERNEL_ALPHA) {
-            return Err(ConfigError::OutOfRange {
-                key: "alphas",
-                value: format!("{:?}", self.alphas),
-                allowed: "at least one scale >= 1 (the kernel-regime check) besides the smallest (the rich-regime check)",
-            });
-        }
-        if self.depths.is_empty() || self.depths.iter().any(|&d| !(2..=8).contains(&d)) {
-            return Err(ConfigError::OutOfRange {
-                key: "depths",
-                value: format!("{:?}", self.depths),
-                allowed: "a list of depths between 2 and 8",
-            });
-        }
-        Ok(())
     }
 }
 

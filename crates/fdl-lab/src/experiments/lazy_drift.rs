@@ -2,13 +2,14 @@
 //! empirical NTK barely drifts and the network tracks f_lin (Lee et al. 2019,
 //! arXiv:1902.06720; Chizat, Oyallon, Bach 2019, arXiv:1812.07956). SCIENCE.md, section A.
 
+use crate::Config;
 use crate::device::Precision;
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, custom, positive, sweep, within};
 use crate::stats::{loglog_slope, max_of};
 use crate::tracking::train_probed;
 use burn::tensor::Tensor;
@@ -23,34 +24,45 @@ use fdl_optim::{
 use serde::{Deserialize, Serialize};
 
 /// Configuration of lazy-drift; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct LazyDriftConfig {
     /// Training points, x ~ N(0, I), labels +-1.
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Held-out points from the same distribution.
+    #[config(rule = at_least(1))]
     pub test_n: usize,
     /// Input dimension.
+    #[config(rule = at_least(1))]
     pub dim: usize,
     /// Hidden widths.
+    #[config(rule = sweep(at_least(1)).because("the checks fit slopes against the width"))]
     pub widths: Vec<usize>,
     /// Hidden layers.
+    #[config(rule = at_least(1))]
     pub hidden: usize,
     /// sigma_w of every layer.
+    #[config(rule = positive())]
     pub weight_std: f64,
     /// sigma_b of every layer.
     pub bias_std: f64,
     /// eta on the mean square loss (1/2n) sum (f - y)^2.
+    #[config(rule = positive())]
     pub step_size: f64,
     /// Full-batch steps.
+    #[config(rule = at_least(1))]
     pub steps: usize,
     /// Chizat's output scales alpha: the net at `alpha_width` is trained on
     /// (1/alpha^2) L(f_0 + alpha (f - f_0)), and its relative movement should fall like 1/alpha.
+    #[config(rule = custom(|a: &Vec<f64>| spans_two_decades(a), "at least 4 positive output scales spanning two decades (max >= 100 min)"))]
     pub alphas: Vec<f64>,
     /// Width of the alpha sweep.
+    #[config(rule = at_least(1))]
     pub alpha_width: usize,
     /// The width sweep's output scale is alpha_m = (m / m_min)^(-scale_exponent): 0 is the NTK
     /// parameterization (lazy as m grows); 0.5 is the mean-field scaling, where the theory says
     /// the kernel keeps moving at every width (Chizat, Oyallon, Bach 2019).
+    #[config(rule = within(0.0..=1.0).because("0: NTK scaling, 0.5: mean-field"))]
     pub scale_exponent: f64,
 }
 
@@ -73,46 +85,13 @@ impl Default for LazyDriftConfig {
     }
 }
 
-impl Validate for LazyDriftConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least("test_n", self.test_n, 1, "at least 1 point")?;
-        require_at_least("dim", self.dim, 1, "at least 1")?;
-        require_at_least("hidden", self.hidden, 1, "at least 1 hidden layer")?;
-        require_at_least("steps", self.steps, 1, "at least 1 step")?;
-        require_positive("weight_std", self.weight_std)?;
-        require_positive("step_size", self.step_size)?;
-        require_at_least("alpha_width", self.alpha_width, 1, "at least 1")?;
-        if !(self.scale_exponent.is_finite() && (0.0..=1.0).contains(&self.scale_exponent)) {
-            return Err(ConfigError::OutOfRange {
-                key: "scale_exponent",
-                value: self.scale_exponent.to_string(),
-                allowed: "a number in [0, 1] (0: NTK scaling, 0.5: mean-field)",
-            });
-        }
-        let (lo, hi) = self
-            .alphas
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &a| {
-                (lo.min(a), hi.max(a))
-            });
-        if self.alphas.len() < 4
-            || !self.alphas.iter().all(|a| a.is_finite() && *a > 0.0)
-            || hi < 100.0 * lo
-        {
-            return Err(ConfigError::OutOfRange {
-                key: "alphas",
-                value: format!("{:?}", self.alphas),
-                allowed: "at least 4 positive output scales spanning two decades (max >= 100 min)",
-            });
-        }
-        require_sweep(
-            "widths",
-            &self.widths,
-            |&m| m > 0,
-            "at least two positive widths (the checks fit slopes against the width)",
-        )
-    }
+/// At least 4 positive output scales, the largest at least 100 times the smallest (the slope
+/// against alpha is fitted over two decades).
+fn spans_two_decades(alphas: &[f64]) -> bool {
+    let (lo, hi) = alphas.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &a| {
+        (lo.min(a), hi.max(a))
+    });
+    alphas.len() >= 4 && alphas.iter().all(|a| a.is_finite() && *a > 0.0) && hi >= 100.0 * lo
 }
 
 /// The lazy-drift experiment.

@@ -4,12 +4,13 @@
 //! Nacson, Gunasekar, Srebro 2018, arXiv:1710.10345). SCIENCE.md, section C.
 
 use super::implicit_bias::{LinearData, upload_linear_data};
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_margin_loss, require_positive};
+use crate::rules::{RuleExt, at_least, margin_loss, positive, within};
 use crate::stats::max_of;
 use crate::tracking::train_probed;
 use fdl_analysis::{
@@ -26,29 +27,36 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// Configuration of logistic-max-margin; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct LogisticMaxMarginConfig {
     /// Random off-margin points added to the four support vectors of the paper's 2-D data.
     pub extra_points: usize,
     /// Points per class of the asymmetric Gaussian data set (0 skips it; ignored with `--data`).
     pub asymmetric_per_class: usize,
     /// Loss on the margins.
+    #[config(rule = margin_loss())]
     pub loss: Loss,
     /// The step of gd and gd-momentum as a multiple of 1/sigma_max(X).
+    #[config(rule = positive())]
     pub step_size: f64,
     /// Momentum factor mu of gd-momentum (heavy ball with step (1 - mu) eta, whose long-run
     /// step eta equals gd's).
+    #[config(rule = within(0.0..1.0))]
     pub momentum: f64,
     /// Learning rate of Adam at the first step.
+    #[config(rule = positive())]
     pub adam_lr: f64,
     /// Adam's learning rate decays like `adam_lr / (t + 1)^adam_decay`; with a power in (0, 1]
     /// its limit is the l_inf max margin (Zhang, Zou, Cao 2024, arXiv:2406.10650).
+    #[config(rule = within(0.0..=1.0))]
     pub adam_decay: f64,
     /// Number of steps per optimizer.
+    #[config(rule = at_least(10 * FIT_UNTIL).because("C / log t is fitted on t <= 1000 and tested on the decade after"))]
     pub steps: usize,
     /// The norm p of the steepest descent that gd runs: 2 is gradient descent.
     /// Any other p is steepest descent in l_p, whose limit is the l_p max margin
     /// (Gunasekar et al. 2018), not the l2 SVM the checks compare with.
+    #[config(rule = within(1.0..=f64::INFINITY).because("2: gradient descent"))]
     pub gd_geometry: f64,
 }
 
@@ -65,41 +73,6 @@ impl Default for LogisticMaxMarginConfig {
             steps: 1_000_000,
             gd_geometry: 2.0,
         }
-    }
-}
-
-impl Validate for LogisticMaxMarginConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_positive("step_size", self.step_size)?;
-        require_margin_loss(self.loss)?;
-        require_positive("adam_lr", self.adam_lr)?;
-        if !(0.0..=1.0).contains(&self.adam_decay) {
-            return Err(ConfigError::OutOfRange {
-                key: "adam_decay",
-                value: self.adam_decay.to_string(),
-                allowed: "a decay power in [0, 1]",
-            });
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(ConfigError::OutOfRange {
-                key: "momentum",
-                value: self.momentum.to_string(),
-                allowed: "a momentum factor in [0, 1)",
-            });
-        }
-        if self.gd_geometry.is_nan() || self.gd_geometry < 1.0 {
-            return Err(ConfigError::OutOfRange {
-                key: "gd_geometry",
-                value: self.gd_geometry.to_string(),
-                allowed: "a norm exponent p in [1, inf] (2: gradient descent)",
-            });
-        }
-        require_at_least(
-            "steps",
-            self.steps,
-            10 * FIT_UNTIL,
-            "at least 10000 steps (C / log t is fitted on t <= 1000 and tested on the decade after)",
-        )
     }
 }
 
@@ -911,4 +884,121 @@ fn case_panels(case: &CaseSummary, metrics: &Metrics) -> Vec<Panel> {
         true,
     ));
     panels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    const STEPS: [usize; 14] = [
+        0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+    ];
+
+    fn reference(beta: Vec<f64>) -> MaxMargin {
+        let norm = norm2(&beta);
+        MaxMargin {
+            beta,
+            norm,
+            margin: 1.0 / norm,
+            status: SolveStatus {
+                status: "Solved".into(),
+                primal_residual: 1e-10,
+                dual_residual: 1e-10,
+            },
+        }
+    }
+
+    /// An optimizer whose angles to the l2 and l_inf max margins are `to_l2(t)`, `to_linf(t)`,
+    /// with L = 1/t and ||w|| = log t (Soudry et al.'s rates).
+    fn run(name: &str, to_l2: impl Fn(f64) -> f64, to_linf: impl Fn(f64) -> f64) -> OptimizerRun {
+        let probes = STEPS
+            .iter()
+            .map(|&step| {
+                let t = step as f64;
+                let moved = step >= 2;
+                ProbePoint {
+                    step,
+                    loss: if step == 0 { 1.0 } else { 1.0 / t },
+                    norm: if moved { t.ln() } else { 0.0 },
+                    angle_gap: moved.then(|| to_l2(t)),
+                    angle_linf: moved.then(|| to_linf(t)),
+                    margin_gap: moved.then(|| to_l2(t)),
+                }
+            })
+            .collect();
+        OptimizerRun {
+            name: name.into(),
+            w: vec![1.0, 0.0],
+            probes,
+        }
+    }
+
+    /// A generic data set whose l2 and l_inf max margins are 0.46 rad apart; gd and momentum
+    /// converge like 1/log t (a little faster) unless `gd_stalls`, Adam goes to l_inf unless
+    /// `adam_to_l2`.
+    fn summary(gd_stalls: bool, adam_to_l2: bool) -> LogisticMaxMarginSummary {
+        let converging = |t: f64| 0.4 / t.ln().powf(1.1);
+        let gd_gap = move |t: f64| {
+            if gd_stalls && t > 1000.0 {
+                converging(1000.0) * t / 1000.0
+            } else {
+                converging(t)
+            }
+        };
+        let far = |_: f64| 0.3;
+        let adam = if adam_to_l2 {
+            run("adam", converging, far)
+        } else {
+            run("adam", far, converging)
+        };
+        LogisticMaxMarginSummary {
+            user_data: true,
+            cases: vec![CaseSummary {
+                name: "data".into(),
+                prefix: String::new(),
+                role: Role::Generic,
+                points: Vec::new(),
+                eta: 1.0,
+                svm: reference(vec![1.0, 0.0]),
+                linf: reference(vec![1.0, 0.5]),
+                optimizers: vec![
+                    run("gd", gd_gap, far),
+                    run("gd-momentum", converging, far),
+                    adam,
+                ],
+            }],
+        }
+    }
+
+    fn failed(s: &LogisticMaxMarginSummary) -> Vec<String> {
+        let config = LogisticMaxMarginConfig {
+            steps: 10_000,
+            ..Default::default()
+        };
+        LogisticMaxMargin::checks(&config, s)
+            .into_iter()
+            .filter(|c| c.verdict != Verdict::Pass)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    #[test]
+    fn checks_pass_on_soudrys_rates_and_fail_on_a_stall_or_the_wrong_geometry() {
+        let good = summary(false, false);
+        assert!(failed(&good).is_empty(), "{:?}", failed(&good));
+        let stalled = failed(&summary(true, false));
+        assert!(
+            stalled
+                .iter()
+                .any(|n| n.contains("gd: angle gap decreasing"))
+                && stalled.iter().any(|n| n.contains("below C / log t")),
+            "{stalled:?}"
+        );
+        let wrong = failed(&summary(false, true));
+        assert_eq!(
+            wrong,
+            vec!["data adam: angle to the l_inf max margin over angle to the l2 one"]
+        );
+    }
 }

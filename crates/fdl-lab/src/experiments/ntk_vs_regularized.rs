@@ -3,13 +3,14 @@
 //! net's linearization) needs Omega(d^2) (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369, Theorem
 //! 2.1). SCIENCE.md, section B.
 
+use crate::Config;
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, each, positive, sweep};
 use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
@@ -32,30 +33,42 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 /// Configuration of ntk-vs-regularized; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
+#[config(check = Self::grid_has_the_gates)]
 pub struct NtkVsRegularizedConfig {
     /// Input dimensions d.
+    #[config(rule = sweep(at_least(3)).because("XOR plus noise"))]
     pub dims: Vec<usize>,
     /// Seeds (training draws and initializations) per (d, n).
+    #[config(rule = at_least(1))]
     pub seeds: usize,
     /// Size of the fixed test set per d.
+    #[config(rule = at_least(10))]
     pub n_test: usize,
     /// The n grid runs from `n_min_factor * d` ...
+    #[config(rule = positive())]
     pub n_min_factor: f64,
     /// ... to `n_max_factor * d^2`, with sqrt(2) spacing.
+    #[config(rule = positive())]
     pub n_max_factor: f64,
     /// Hidden width of the net (and of its linearization).
+    #[config(rule = at_least(1))]
     pub width: usize,
     /// The continuation schedule of lambda.
+    #[config(rule = each(positive()))]
     pub lambdas: Vec<f64>,
     /// Adam steps per lambda stage.
+    #[config(rule = at_least(1))]
     pub steps_per_stage: usize,
     /// Adam's rate at the start and the end of each stage.
+    #[config(rule = positive())]
     pub rate_start: f64,
     /// See `rate_start`.
+    #[config(rule = positive())]
     pub rate_end: f64,
     /// A trained method's sweep over n stops after two consecutive n with mean test error at or
     /// below this (the kernel methods run the whole grid).
+    #[config(rule = positive())]
     pub cut_error: f64,
     /// The kernel SVM (a dense QP) runs up to this n.
     pub svm_max_n: usize,
@@ -80,48 +93,27 @@ impl Default for NtkVsRegularizedConfig {
     }
 }
 
-impl Validate for NtkVsRegularizedConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_sweep(
-            "dims",
-            &self.dims,
-            |&d| d >= 3,
-            "at least two dimensions, each >= 3 (XOR plus noise), increasing",
-        )?;
-        require_at_least("seeds", self.seeds, 1, "at least 1")?;
-        require_at_least("n_test", self.n_test, 10, "at least 10")?;
-        require_positive("n_min_factor", self.n_min_factor)?;
-        require_positive("n_max_factor", self.n_max_factor)?;
-        require_at_least("width", self.width, 1, "at least 1")?;
-        require_at_least("steps_per_stage", self.steps_per_stage, 1, "at least 1")?;
-        require_positive("rate_start", self.rate_start)?;
-        require_positive("rate_end", self.rate_end)?;
-        require_positive("cut_error", self.cut_error)?;
+impl NtkVsRegularizedConfig {
+    /// SCIENCE.md's gates at n = 4d need d = 20 or 40 among the dims and 4d on their n grids.
+    fn grid_has_the_gates(&self) -> Result<(), ConfigError> {
         if !self.dims.iter().any(|&d| ntk_floor_at_4d(d).is_some()) {
             return Err(ConfigError::OutOfRange {
-                key: "dims",
+                key: "dims".into(),
                 value: format!("{:?}", self.dims),
-                allowed: "must include 20 or 40 (the dimensions with SCIENCE.md's calibrated n = 4d gates)",
+                allowed: "must include 20 or 40 (the dimensions with SCIENCE.md's calibrated n = 4d gates)".into(),
             });
         }
         for &d in self.dims.iter().filter(|&&d| ntk_floor_at_4d(d).is_some()) {
             if !n_grid(self, d).contains(&(4 * d)) {
                 return Err(ConfigError::OutOfRange {
-                    key: "n_min_factor",
+                    key: "n_min_factor".into(),
                     value: format!(
                         "{} (with n_max_factor = {})",
                         self.n_min_factor, self.n_max_factor
                     ),
-                    allowed: "an n grid n_min_factor d * sqrt(2)^k that contains n = 4d for d = 20 and 40 (e.g. 0.5, 1, 2, 4, or 0.707) and reaches it (n_max_factor d^2 >= 4d)",
+                    allowed: "an n grid n_min_factor d * sqrt(2)^k that contains n = 4d for d = 20 and 40 (e.g. 0.5, 1, 2, 4, or 0.707) and reaches it (n_max_factor d^2 >= 4d)".into(),
                 });
             }
-        }
-        if self.lambdas.is_empty() || self.lambdas.iter().any(|l| *l <= 0.0) {
-            return Err(ConfigError::OutOfRange {
-                key: "lambdas",
-                value: format!("{:?}", self.lambdas),
-                allowed: "a non-empty list of positive values",
-            });
         }
         Ok(())
     }
@@ -1129,6 +1121,7 @@ fn panels(config: &NtkVsRegularizedConfig, s: &NtkVsRegularizedSummary) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Validate;
     use crate::device::{BackendKind, init_device};
 
     /// Training the centered linearization on the square loss is kernel regression with its
@@ -1234,5 +1227,51 @@ mod tests {
         assert_eq!(check.verdict, crate::report::Verdict::Fail);
         let ok = n01_ratio(("a", &reached), ("b", &reached), 20);
         assert_eq!(ok, Ok(1.0));
+    }
+
+    /// Learning curves on the config's n grids: the net reaches 10% error at n = 2d, the
+    /// kernels at n = d^2 (Wei et al.'s O(d) against Omega(d^2)), unless `net_like_kernel`.
+    fn curves(config: &NtkVsRegularizedConfig, net_like_kernel: bool) -> NtkVsRegularizedSummary {
+        // error(n) = 0.5 exp(-1.6 n / n_0.1): 10% at n_0.1.
+        let curve = |d: usize, learner: Learner, n01: f64| Curve {
+            d,
+            learner,
+            points: n_grid(config, d)
+                .into_iter()
+                .map(|n| (n, vec![0.5 * (-1.6 * n as f64 / n01).exp(); 2]))
+                .collect(),
+        };
+        let mut all = Vec::new();
+        for &d in &config.dims {
+            let (linear, quadratic) = (2.0 * d as f64, (d * d) as f64);
+            for learner in Learner::ALL {
+                let fast = learner == Learner::Net && !net_like_kernel;
+                all.push(curve(d, learner, if fast { linear } else { quadratic }));
+            }
+        }
+        NtkVsRegularizedSummary {
+            curves: all,
+            kernel_solves: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn checks_pass_on_the_separation_and_fail_without_it() {
+        let config = NtkVsRegularizedConfig {
+            dims: vec![20, 40],
+            ..Default::default()
+        };
+        let failed = |s: &NtkVsRegularizedSummary| -> Vec<String> {
+            NtkVsRegularized::checks(&config, s)
+                .into_iter()
+                .filter(|c| c.verdict != crate::report::Verdict::Pass)
+                .map(|c| format!("{}: {} ({})", c.name, c.value, c.note))
+                .collect()
+        };
+        let separated = failed(&curves(&config, false));
+        assert!(separated.is_empty(), "{separated:?}");
+        // A net that needs as many samples as its kernel: every comparison with the net fails.
+        let same = failed(&curves(&config, true));
+        assert_eq!(same.len(), 6, "{same:?}");
     }
 }

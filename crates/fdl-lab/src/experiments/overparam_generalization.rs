@@ -3,13 +3,14 @@
 //! its parameter count grows without bound; margins, not parameter counts, explain why
 //! (SCIENCE.md, section B, "Does overparametrization hurt generalization?").
 
+use crate::Config;
 use crate::device::Precision;
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, positive, sweep, within};
 use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
 use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
@@ -21,19 +22,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// Configuration of overparam-generalization; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct OverparamGeneralizationConfig {
     /// Training images of the fixed split (the rest are the test set).
+    #[config(rule = within(10..fdl_data::DIGITS_ROWS).because("the rest of the 1797 images are the test set"))]
     pub n_train: usize,
     /// Hidden widths.
+    #[config(rule = sweep(at_least(1)))]
     pub widths: Vec<usize>,
     /// Seeds per width.
+    #[config(rule = at_least(1))]
     pub seeds: usize,
     /// Full-batch Adam steps.
+    #[config(rule = at_least(1))]
     pub steps: usize,
     /// Adam's learning rate.
+    #[config(rule = positive())]
     pub rate: f64,
     /// lambda of the regularized variant (the other has none).
+    #[config(rule = positive())]
     pub lambda: f64,
     /// Also train the 10-class task (cross-entropy, multi-class margin), unregularized.
     pub ten_class: bool,
@@ -55,29 +62,6 @@ impl Default for OverparamGeneralizationConfig {
             ten_class: true,
             shuffle_labels: false,
         }
-    }
-}
-
-impl Validate for OverparamGeneralizationConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n_train", self.n_train, 10, "at least 10 images")?;
-        if self.n_train >= fdl_data::DIGITS_ROWS {
-            return Err(ConfigError::OutOfRange {
-                key: "n_train",
-                value: self.n_train.to_string(),
-                allowed: "fewer than the 1797 images (the rest are the test set)",
-            });
-        }
-        require_sweep(
-            "widths",
-            &self.widths,
-            |&m| m > 0,
-            "at least two positive widths, increasing",
-        )?;
-        require_at_least("seeds", self.seeds, 1, "at least 1")?;
-        require_at_least("steps", self.steps, 1, "at least 1")?;
-        require_positive("rate", self.rate)?;
-        require_positive("lambda", self.lambda)
     }
 }
 

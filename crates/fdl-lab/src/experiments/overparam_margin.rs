@@ -3,12 +3,13 @@
 //! in width and equals half the l1-SVM margin over the lifted features relu(u . x) once the net
 //! is wide enough (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369). SCIENCE.md, section B.
 
+use crate::Config;
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_positive, require_sweep};
+use crate::rules::{RuleExt, at_least, decreasing, each, positive, sweep};
 use crate::stats::{StatError, largest_drop, max_of, min_of};
 use crate::sweep::run_cells;
 use burn::tensor::Device;
@@ -22,27 +23,38 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 /// Configuration of overparam-margin; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
+#[config(check = Self::every_check_measurable)]
 pub struct OverparamMarginConfig {
     /// Number of points on [-1, 1]^2 (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Widths m of the net.
+    #[config(rule = sweep(at_least(1)))]
     pub widths: Vec<usize>,
     /// The continuation schedule of lambda, decreasing.
+    #[config(rule = each(positive()))]
+    #[config(rule = decreasing().because("a continuation schedule"))]
     pub lambdas: Vec<f64>,
     /// Adam steps per lambda stage.
+    #[config(rule = at_least(1))]
     pub steps_per_stage: usize,
     /// Adam's learning rate at the start and the end of each stage (geometric in between).
+    #[config(rule = positive())]
     pub rate_start: f64,
     /// See `rate_start`.
+    #[config(rule = positive())]
     pub rate_end: f64,
     /// Random restarts per width below `wide_from`; the lowest objective is kept.
+    #[config(rule = at_least(1))]
     pub restarts: usize,
     /// Random restarts per width from `wide_from` on.
+    #[config(rule = at_least(1))]
     pub restarts_wide: usize,
     /// The width from which `restarts_wide` applies and the margins must agree.
     pub wide_from: usize,
     /// Directions in the lifted LP's starting grid (column generation refines it).
+    #[config(rule = at_least(8))]
     pub grid: usize,
 }
 
@@ -63,54 +75,31 @@ impl Default for OverparamMarginConfig {
     }
 }
 
-impl Validate for OverparamMarginConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_sweep(
-            "widths",
-            &self.widths,
-            |&m| m > 0,
-            "at least two positive widths",
-        )?;
-        let decreasing = self.lambdas.windows(2).all(|w| w[1] < w[0]);
-        if self.lambdas.is_empty() || !decreasing || self.lambdas.iter().any(|l| *l <= 0.0) {
-            return Err(ConfigError::OutOfRange {
-                key: "lambdas",
-                value: format!("{:?}", self.lambdas),
-                allowed: "positive and strictly decreasing (a continuation schedule)",
-            });
-        }
-        require_at_least("steps_per_stage", self.steps_per_stage, 1, "at least 1")?;
-        require_positive("rate_start", self.rate_start)?;
-        require_positive("rate_end", self.rate_end)?;
-        require_at_least("restarts", self.restarts, 1, "at least 1")?;
-        require_at_least("restarts_wide", self.restarts_wide, 1, "at least 1")?;
-        require_at_least("grid", self.grid, 8, "at least 8 directions")?;
-        // Every SCIENCE.md check must have something to measure.
+impl OverparamMarginConfig {
+    /// Every SCIENCE.md check must have something to measure: widths and lambdas on both sides
+    /// of the checks' thresholds.
+    fn every_check_measurable(&self) -> Result<(), ConfigError> {
         if !self.widths.iter().any(|&m| m >= LIMIT_WIDTH)
             || self.widths.iter().filter(|&&m| m >= self.wide_from).count() < 2
         {
             return Err(ConfigError::OutOfRange {
-                key: "widths",
+                key: "widths".into(),
                 value: format!("{:?} (wide_from = {})", self.widths, self.wide_from),
-                allowed: "at least one width >= 20 (the limit check) and two >= wide_from (the wide-net checks)",
+                allowed: "at least one width >= 20 (the limit check) and two >= wide_from (the wide-net checks)".into(),
             });
         }
-        if self
-            .lambdas
-            .iter()
-            .filter(|&&l| l <= LAMBDA_MONOTONE_FROM * (1.0 + 1e-12))
-            .count()
-            < 2
-            || !self
-                .lambdas
+        let at_most = |t: f64| {
+            self.lambdas
                 .iter()
-                .any(|&l| l <= ORDERED_LAMBDA * (1.0 + 1e-12))
-        {
+                .filter(|&&l| l <= t * (1.0 + 1e-12))
+                .count()
+        };
+        if at_most(LAMBDA_MONOTONE_FROM) < 2 || at_most(ORDERED_LAMBDA) < 1 {
             return Err(ConfigError::OutOfRange {
-                key: "lambdas",
+                key: "lambdas".into(),
                 value: format!("{:?}", self.lambdas),
-                allowed: "at least two values <= 1e-3 and one <= 1e-4 (the checks in lambda)",
+                allowed: "at least two values <= 1e-3 and one <= 1e-4 (the checks in lambda)"
+                    .into(),
             });
         }
         Ok(())

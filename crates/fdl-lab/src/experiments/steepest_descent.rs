@@ -3,12 +3,13 @@
 //! arXiv:1802.08246): the optimizer's geometry picks the margin. SCIENCE.md, section C.
 
 use super::implicit_bias::linear_data;
-use crate::error::{ConfigError, LabError};
-use crate::experiment::{Experiment, Figure, RunContext, Validate};
+use crate::Config;
+use crate::error::LabError;
+use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::require::{require_at_least, require_margin_loss, require_positive};
+use crate::rules::{RuleExt, at_least, each, margin_loss, positive, within};
 use crate::stats::{Measured, decade_exponent};
 use crate::tracking::train_probed;
 use fdl_analysis::{MaxMargin, SolveStatus, lp_max_margin, lp_norm, min_margin};
@@ -21,19 +22,25 @@ use fdl_optim::{
 use serde::{Deserialize, Serialize};
 
 /// Configuration of steepest-descent; the defaults are SCIENCE.md's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct SteepestDescentConfig {
     /// Number of points (ignored with `--data`).
+    #[config(rule = at_least(2))]
     pub n: usize,
     /// Input dimension (ignored with `--data`).
+    #[config(rule = at_least(2).because("the labels use x_1 - x_2"))]
     pub dim: usize,
     /// The optimizers' norms p in [1, inf] (`inf` in TOML for sign descent).
+    #[config(rule = each(within(1.0..=f64::INFINITY)))]
     pub ps: Vec<f64>,
     /// Loss on the margins.
+    #[config(rule = margin_loss())]
     pub loss: Loss,
     /// c in the step eta_t = c / (B^2 L(w_t)), B = max_n ||x_n||_q (the theorem allows c <= 1).
+    #[config(rule = positive())]
     pub step_size: f64,
     /// Number of steps per optimizer.
+    #[config(rule = at_least(100).because("the rate is measured over the last decade"))]
     pub steps: usize,
 }
 
@@ -49,33 +56,6 @@ impl Default for SteepestDescentConfig {
             // 2e-3..8e-3 there, so 10^6 steps are needed for the 1e-3 checks.
             steps: 1_000_000,
         }
-    }
-}
-
-impl Validate for SteepestDescentConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        require_at_least("n", self.n, 2, "at least 2 points")?;
-        require_at_least(
-            "dim",
-            self.dim,
-            2,
-            "at least 2 features (the labels use x_1 - x_2)",
-        )?;
-        if self.ps.is_empty() || self.ps.iter().any(|p| p.is_nan() || *p < 1.0) {
-            return Err(ConfigError::OutOfRange {
-                key: "ps",
-                value: format!("{:?}", self.ps),
-                allowed: "a non-empty list of norms p in [1, inf]",
-            });
-        }
-        require_positive("step_size", self.step_size)?;
-        require_margin_loss(self.loss)?;
-        require_at_least(
-            "steps",
-            self.steps,
-            100,
-            "at least 100 steps (the rate is measured over the last decade)",
-        )
     }
 }
 

@@ -1,193 +1,22 @@
-//! The two-layer readout `f = s relu(x W) a` (k outputs) as one Burn operation with its own
-//! backward pass: the forward pass of `TwoLayer` and `ReluNet`.
-//!
-//! Composed from Burn's generic ops, one gradient step of a two-layer net makes about six passes
-//! over the `n x m` hidden layer and allocates a fresh buffer for each (the matmul output, relu,
-//! its mask, the broadcast outer product, the masked signal). On the flex CPU backend this
-//! operation instead runs one matrix product forward (relu and, for one output, the readout in
-//! the same pass), keeps the activations as its state, turns them into the back-propagated
-//! signal in place, and runs one matrix product backward: the cost of the two products and
-//! little else. (k > 1 outputs add the small products `relu(x W) a`, `g a^T`, `relu(x W)^T g`.)
-//! Other backends keep the composed ops ([`relu_readout`] checks with
-//! [`fused_readout_available`]).
+//! The numeric kernels of the fused two-layer readout on flex tensors, in f32 and f64: one
+//! matrix product forward with relu (and, for one output, the readout) in the same pass, and
+//! the backward pass that turns the kept activations into the back-propagated signal in place.
+//! The Burn wiring (backend extension, autodiff rule) is in the parent module.
 
-use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, DispatchDevice, Flex, backend_extension};
-use burn::tensor::{DType, Element, Tensor, TensorData};
+use burn::tensor::{Element, TensorData};
 use faer::traits::RealField;
 use faer::{Accum, MatMut, MatRef, Par};
 use num_traits::Float;
 use rayon::prelude::*;
 
-/// The fused readout as a Burn backend extension: flex and autodiff-over-flex.
-#[backend_extension(Flex, Autodiff)]
-pub trait ReluReadoutBackend: Backend {
-    /// `s relu(x w) a` for x `[n, d]`, w `[d, m]`, a `[m, k]`: `[n, k]`.
-    fn relu_readout(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        a: FloatTensor<Self>,
-        scale: f64,
-    ) -> FloatTensor<Self>;
-}
-
-/// The kernels behind the autodiff rule of [`ReluReadoutBackend`]: a forward pass that keeps the
-/// activations, and the backward pass that consumes them.
-pub trait ReluReadoutKernels: Backend {
-    /// `(s relu(x w) a, relu(x w))`: the outputs `[n, k]` and the activations `[n, m]`.
-    fn relu_readout_keeping_activations(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        a: FloatTensor<Self>,
-        scale: f64,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>);
-
-    /// Gradients of `sum_n g_n f_n` with respect to `[x, w, a]`, each computed only when
-    /// `wanted`: with r the activations, `G = (s g a^T) .* 1{r > 0}`, `dx = G w^T`,
-    /// `dw = x^T G`, `da = s r^T g`.
-    #[allow(clippy::too_many_arguments)]
-    fn relu_readout_backward(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        a: FloatTensor<Self>,
-        activations: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        scale: f64,
-        wanted: [bool; 3],
-    ) -> [Option<FloatTensor<Self>>; 3];
-}
-
-/// Whether [`relu_readout`] runs the fused kernels for inputs like `x`: on the flex backend (with
-/// or without autodiff) in f32 or f64.
-pub fn fused_readout_available(x: &Tensor<2>) -> bool {
-    let flex = matches!(
-        x.device().as_dispatch().clone().inner(),
-        DispatchDevice::Flex(_)
-    );
-    flex && matches!(x.dtype(), DType::F32 | DType::F64)
-}
-
-/// `s relu(x w) a`, `[n, k]`, by the fused operation (differentiable in x, w and a); callers
-/// check [`fused_readout_available`] first.
-pub fn relu_readout(x: Tensor<2>, w: Tensor<2>, a: Tensor<2>, scale: f64) -> Tensor<2> {
-    Tensor::from_dispatch(<Dispatch as ReluReadoutBackend>::relu_readout(
-        x.into_dispatch(),
-        w.into_dispatch(),
-        a.into_dispatch(),
-        scale,
-    ))
-}
-
-impl ReluReadoutBackend for Flex {
-    fn relu_readout(x: FlexTensor, w: FlexTensor, a: FlexTensor, scale: f64) -> FlexTensor {
-        Self::relu_readout_keeping_activations(x, w, a, scale).0
-    }
-}
-
-impl<B: ReluReadoutKernels, C: CheckpointStrategy> ReluReadoutBackend for Autodiff<B, C> {
-    fn relu_readout(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        a: FloatTensor<Self>,
-        scale: f64,
-    ) -> FloatTensor<Self> {
-        match ReadoutBackward
-            .prepare::<C>([x.node(), w.node(), a.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, w, a) = (x.into_primitive(), w.into_primitive(), a.into_primitive());
-                let (out, activations) =
-                    B::relu_readout_keeping_activations(x.clone(), w.clone(), a.clone(), scale);
-                prep.finish((x, w, a, activations, scale), out)
-            }
-            OpsKind::UnTracked(prep) => {
-                let (x, w, a) = (x.into_primitive(), w.into_primitive(), a.into_primitive());
-                prep.finish(B::relu_readout_keeping_activations(x, w, a, scale).0)
-            }
-        }
-    }
-}
-
-/// The backward step of the readout; its state is `(x, w, a, relu(x w), s)`.
-#[derive(Debug)]
-struct ReadoutBackward;
-
-type ReadoutState<B> = (
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    f64,
-);
-
-impl<B: ReluReadoutKernels> Backward<B, 3> for ReadoutBackward {
-    type State = ReadoutState<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 3>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        let (x, w, a, activations, scale) = ops.state;
-        let wanted = ops.parents.each_ref().map(Option::is_some);
-        let computed = B::relu_readout_backward(x, w, a, activations, grad, scale, wanted);
-        for (parent, grad) in ops.parents.into_iter().zip(computed) {
-            if let (Some(node), Some(grad)) = (parent, grad) {
-                grads.register::<B>(node.id, grad);
-            }
-        }
-    }
-}
-
-impl ReluReadoutKernels for Flex {
-    fn relu_readout_keeping_activations(
-        x: FlexTensor,
-        w: FlexTensor,
-        a: FlexTensor,
-        scale: f64,
-    ) -> (FlexTensor, FlexTensor) {
-        match x.dtype() {
-            DType::F32 => forward::<f32>(&x, &w, &a, scale),
-            DType::F64 => forward::<f64>(&x, &w, &a, scale),
-            other => panic!("the fused readout runs in f32 or f64, not {other:?}"),
-        }
-    }
-
-    fn relu_readout_backward(
-        x: FlexTensor,
-        w: FlexTensor,
-        a: FlexTensor,
-        activations: FlexTensor,
-        grad: FlexTensor,
-        scale: f64,
-        wanted: [bool; 3],
-    ) -> [Option<FlexTensor>; 3] {
-        let parts = ReadoutParts {
-            x: &x,
-            w: &w,
-            a: &a,
-            grad: &grad,
-            scale,
-        };
-        match x.dtype() {
-            DType::F32 => backward::<f32>(parts, activations, wanted),
-            DType::F64 => backward::<f64>(parts, activations, wanted),
-            other => panic!("the fused readout runs in f32 or f64, not {other:?}"),
-        }
-    }
-}
-
 /// A float type the kernels run in.
-trait Real: Float + Element + RealField + bytemuck::Pod + Send + Sync + std::iter::Sum {}
+pub(super) trait Real:
+    Float + Element + RealField + bytemuck::Pod + Send + Sync + std::iter::Sum
+{
+}
 impl Real for f32 {}
 impl Real for f64 {}
 
@@ -237,79 +66,31 @@ impl<E: Real> View<E> {
 }
 
 /// `lhs rhs` into a new row-major `[lhs.rows, rhs.cols]` buffer, by faer's matrix product (its
-/// x86 kernels pick AVX-512 at run time where the CPU has it), the output split across the
-/// rayon threads above a small size.
+/// x86 kernels pick AVX-512 at run time where the CPU has it), on the rayon threads above a
+/// small size (`Par::rayon`).
 fn matmul<E: Real>(lhs: View<E>, rhs: View<E>) -> Vec<E> {
     assert_eq!(lhs.cols, rhs.rows, "inner dimensions");
     let (m, n, k) = (lhs.rows, rhs.cols, lhs.cols);
+    let mut out = vec![E::zero(); m * n];
     if m * n == 0 || k == 0 {
-        return vec![E::zero(); m * n];
+        return out;
     }
-    // Split the longer side of the output across the threads, in pieces of at least 64, once
-    // the product is worth it (2M multiply-adds, tens of microseconds).
-    let by_cols = n >= m;
-    let long = if by_cols { n } else { m };
-    let blocks = if m * n * k >= 1 << 21 {
-        rayon::current_num_threads().min(long.div_ceil(64)).max(1)
+    // Threads pay off from about 2M multiply-adds (tens of microseconds).
+    let par = if m * n * k >= 1 << 21 {
+        Par::rayon(0)
     } else {
-        1
+        Par::Seq
     };
-    let piece = long.div_ceil(blocks);
-    let mut out = Vec::<E>::with_capacity(m * n);
-    let dst = SendPtr(out.as_mut_ptr());
-    (0..long.div_ceil(piece)).into_par_iter().for_each(|block| {
-        // Whole views, not their pointer fields (closures capture the fields they name).
-        let (lhs, rhs) = (&lhs, &rhs);
-        let (start, len) = (block * piece, piece.min(long - block * piece));
-        let (row0, rows, col0, cols) = if by_cols {
-            (0, m, start, len)
-        } else {
-            (start, len, 0, n)
-        };
-        // SAFETY: the blocks are disjoint pieces of the m x n buffer `out` has room for; faer
-        // writes them (Accum::Replace reads nothing) before `set_len`. The views address valid
-        // memory by their construction.
-        unsafe {
-            let dst =
-                MatMut::from_raw_parts_mut(dst.at(row0 * n + col0), rows, cols, n as isize, 1);
-            let lhs = MatRef::from_raw_parts(
-                lhs.ptr.offset(row0 as isize * lhs.row_stride),
-                rows,
-                k,
-                lhs.row_stride,
-                lhs.col_stride,
-            );
-            let rhs = MatRef::from_raw_parts(
-                rhs.ptr.offset(col0 as isize * rhs.col_stride),
-                k,
-                cols,
-                rhs.row_stride,
-                rhs.col_stride,
-            );
-            faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, E::one(), Par::Seq);
-        }
-    });
-    // SAFETY: every block was written above.
-    unsafe { out.set_len(m * n) };
+    // SAFETY: the views address valid memory by their construction, and `out` is m x n.
+    let (lhs, rhs) = unsafe {
+        (
+            MatRef::from_raw_parts(lhs.ptr, m, k, lhs.row_stride, lhs.col_stride),
+            MatRef::from_raw_parts(rhs.ptr, k, n, rhs.row_stride, rhs.col_stride),
+        )
+    };
+    let dst = MatMut::from_row_major_slice_mut(&mut out, m, n);
+    faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, E::one(), par);
     out
-}
-
-/// The output buffer's base pointer, shared by the block tasks of [`matmul`].
-#[derive(Clone, Copy)]
-struct SendPtr<E>(*mut E);
-
-// SAFETY: the tasks write disjoint blocks through it.
-unsafe impl<E> Send for SendPtr<E> {}
-unsafe impl<E> Sync for SendPtr<E> {}
-
-impl<E> SendPtr<E> {
-    /// The pointer `offset` entries on.
-    ///
-    /// # Safety
-    /// `offset` lies inside the buffer.
-    unsafe fn at(self, offset: usize) -> *mut E {
-        unsafe { self.0.add(offset) }
-    }
 }
 
 fn flex_tensor<E: Real>(values: Vec<E>, rows: usize, cols: usize) -> FlexTensor {
@@ -324,7 +105,7 @@ fn rows_per_task(n: usize, m: usize) -> usize {
         .max(1)
 }
 
-fn forward<E: Real>(
+pub(super) fn forward<E: Real>(
     x: &FlexTensor,
     w: &FlexTensor,
     a: &FlexTensor,
@@ -397,15 +178,15 @@ fn relu_dot_in_place<E: Real>(h: &mut [E], a: &[E]) -> E {
 }
 
 /// The inputs of the backward pass other than the saved activations.
-struct ReadoutParts<'a> {
-    x: &'a FlexTensor,
-    w: &'a FlexTensor,
-    a: &'a FlexTensor,
-    grad: &'a FlexTensor,
-    scale: f64,
+pub(super) struct ReadoutParts<'a> {
+    pub(super) x: &'a FlexTensor,
+    pub(super) w: &'a FlexTensor,
+    pub(super) a: &'a FlexTensor,
+    pub(super) grad: &'a FlexTensor,
+    pub(super) scale: f64,
 }
 
-fn backward<E: Real>(
+pub(super) fn backward<E: Real>(
     parts: ReadoutParts<'_>,
     activations: FlexTensor,
     [want_x, want_w, want_a]: [bool; 3],
