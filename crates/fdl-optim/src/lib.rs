@@ -18,6 +18,7 @@ mod loss;
 mod method;
 mod params;
 mod regularized;
+mod sampling;
 mod schedule;
 mod steepest;
 mod step_rule;
@@ -28,6 +29,7 @@ pub use loss::{Loss, LossState};
 pub use method::Method;
 pub use params::{ParamSums, param_sums, scale_params, update_params};
 pub use regularized::{ContinuationConfig, Labels, StageSummary, StepInfo, train_regularized};
+pub use sampling::Sampling;
 pub use schedule::log_spaced_steps;
 pub use steepest::{
     LpGeometry, NormScope, SteepestDirection, dual_exponent, param_lp_norm, steepest_direction,

@@ -1,9 +1,11 @@
-//! The full-batch training loop with probes at chosen steps and a divergence guard.
+//! The training loop with probes at chosen steps and a divergence guard: full-batch gradient
+//! steps, or mini-batch ones ([`Sampling`]).
 
 use crate::error::finite;
+use crate::sampling::Sampler;
 use crate::{
-    Loss, LossState, LpGeometry, Method, Schedule, StepRule, TrainError, param_lp_norm, param_sums,
-    scale_params, steepest_steps, update_params,
+    Loss, LossState, LpGeometry, Method, Sampling, Schedule, StepRule, TrainError, param_lp_norm,
+    param_sums, scale_params, steepest_steps, update_params,
 };
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
@@ -121,6 +123,8 @@ pub struct Trainer<M> {
     target_ln_loss: Option<f64>,
     /// Steps taken by the last `run`.
     steps_taken: usize,
+    /// Which examples each step's gradient uses.
+    sampling: Sampling,
 }
 
 impl<M: ScalarModel> Trainer<M> {
@@ -132,7 +136,15 @@ impl<M: ScalarModel> Trainer<M> {
             param: Parameterization::Plain,
             target_ln_loss: None,
             steps_taken: 0,
+            sampling: Sampling::Full,
         }
+    }
+
+    /// Takes each step's gradient on a mini-batch (stochastic gradient descent); probes and
+    /// step rules still see the full-batch loss. The draws restart from the seed at every `run`.
+    pub fn sampled(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
     }
 
     /// Ends a run early, with a last probe, at the first step where the loss is below `loss`
@@ -186,6 +198,8 @@ impl<M: ScalarModel> Trainer<M> {
             ));
         }
         let targets = to_host(batch.y.clone());
+        let mut sampler =
+            Sampler::new(self.sampling, targets.len()).map_err(TrainError::Unsupported)?;
         let mut optimizer = config.method.burn_optimizer();
         let mut next_probe = probe_steps.iter().copied().peekable();
         let mut adaptive = match config.step_rule.schedule {
@@ -265,6 +279,11 @@ impl<M: ScalarModel> Trainer<M> {
             if last {
                 break;
             }
+            // A mini-batch: example n's term weighted by (N / |B|) count_n(B).
+            let coefficients: Vec<f64> = match sampler.next_weights() {
+                None => coefficients,
+                Some(w) => coefficients.iter().zip(&w).map(|(c, w)| c * w).collect(),
+            };
 
             if let Some(optimizer) = optimizer.as_mut() {
                 let lr = adaptive
@@ -367,6 +386,7 @@ impl<M: Homogeneous> Trainer<M> {
             param: Parameterization::Scaled { degree },
             target_ln_loss: None,
             steps_taken: 0,
+            sampling: Sampling::Full,
         }
     }
 }
