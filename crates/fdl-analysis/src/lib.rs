@@ -31,4 +31,4 @@ pub use solvers::{
     q_alpha_interpolant, relu_feature_sup,
 };
 pub use spectral::{TopSingular, kernel_gd_predictions, symmetric_eigenvalues, top_singular};
-pub use vector::{FitError, cosine, dot, loglog_slope, norm2};
+pub use vector::{FitError, cosine, dot, linear_slope, loglog_slope, norm2};

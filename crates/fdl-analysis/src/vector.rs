@@ -52,11 +52,19 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> Result<f64, FitError> {
         return Err(FitError::NotPositive { index, x, y });
     }
     let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
-    let n = logs.len() as f64;
-    let (mx, my) = logs
+    linear_slope(&logs)
+}
+
+/// The least-squares slope of y against x (finite points; at least two distinct x).
+pub fn linear_slope(points: &[(f64, f64)]) -> Result<f64, FitError> {
+    if points.len() < 2 {
+        return Err(FitError::TooFew(points.len()));
+    }
+    let n = points.len() as f64;
+    let (mx, my) = points
         .iter()
         .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
-    let (sxy, sxx) = logs.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+    let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
         (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
     });
     if sxx == 0.0 {

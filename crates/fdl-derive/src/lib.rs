@@ -8,7 +8,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::{Attribute, Data, DeriveInput, Expr, Fields, LitStr, Path, parse_macro_input};
 
 /// Derives `fdl_lab::Validate` from the field attributes; see the crate docs.
@@ -47,6 +47,20 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let ty = &field.ty;
         let doc = doc_text(&field.attrs);
         let settings = field_settings(&field.attrs)?;
+        if settings.nested && !settings.rules.is_empty() {
+            return Err(syn::Error::new_spanned(
+                field,
+                "a nested table has no rules of its own: put them on its fields",
+            ));
+        }
+        if let Some(rename) = field.attrs.iter().find(|a| {
+            a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("rename")
+        }) {
+            return Err(syn::Error::new_spanned(
+                rename,
+                "Config names keys by their field names: a serde rename would make errors and `fdl config` name the wrong key",
+            ));
+        }
         let rules = &settings.rules;
         if settings.nested {
             checks.push(quote! {
@@ -133,6 +147,9 @@ fn struct_check(attrs: &[Attribute]) -> syn::Result<Option<Path>> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("config")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("check") {
+                if check.is_some() {
+                    return Err(meta.error("one `check` per struct: call the others from it"));
+                }
                 check = Some(meta.value()?.parse()?);
                 Ok(())
             } else {

@@ -289,8 +289,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("`stepz`") && err.contains("steps, rate, depths")
-                || err.contains("depths"),
+            err.contains("`stepz`") && err.contains("steps, rate, depths, data"),
             "{err}"
         );
     }

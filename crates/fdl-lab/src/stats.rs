@@ -3,7 +3,7 @@
 //! check then reports as a FAIL with that cause), never a silently dropped point or a default
 //! value that passes.
 
-pub use fdl_analysis::{FitError, loglog_slope};
+pub use fdl_analysis::{FitError, linear_slope, loglog_slope};
 
 /// A statistic as measured, or why it could not be: what a summary stores, so that
 /// `fdl check` re-decides a check from the same value or the same reason.

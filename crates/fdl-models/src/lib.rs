@@ -10,7 +10,10 @@
 
 mod deep_linear;
 mod diagonal;
+mod factorization;
+mod flat;
 pub mod fused;
+mod hessian;
 mod host;
 mod linear_conv;
 mod linearization;
@@ -23,6 +26,9 @@ mod two_layer;
 
 pub use deep_linear::{DeepLinear, DeepLinearConfig};
 pub use diagonal::{DiagonalNet, DiagonalNetConfig, LinearizedDiagonal};
+pub use factorization::{Factorization, factorization_hessian_vector};
+pub use flat::{displaced, flat_grads, flat_params};
+pub use hessian::{gradient, hessian, hessian_vector};
 pub use host::{normal_tensor, tensor1_from_host, tensor2_from_host, to_host};
 pub use linear_conv::{LinearConv, LinearConvConfig, circulant_index};
 pub use linearization::{LinearizationCheck, check_linearization};
@@ -30,5 +36,5 @@ pub use linearized::Linearized;
 pub use mlp::{Dense, LinearizedMlp, Mlp, MlpConfig};
 pub use ntk::{empirical_ntk, jacobian};
 pub use relu_net::{ReluNet, ReluNetConfig};
-pub use traits::{Classifier, Homogeneous, LinearPredictor, ScalarModel};
+pub use traits::{Classifier, Homogeneous, LinearPredictor, Objective, ScalarModel};
 pub use two_layer::{LinearizedTwoLayer, OuterLayer, Scaling, TwoLayer, TwoLayerConfig};

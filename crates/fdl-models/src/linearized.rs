@@ -8,6 +8,7 @@
 //! [`LinearizedMlp`](crate::LinearizedMlp), [`LinearizedDiagonal`](crate::LinearizedDiagonal))
 //! evaluate anywhere without forming J and stay the fast paths; they are tested equal to this one.
 
+use crate::flat::flat_params;
 use crate::{ScalarModel, jacobian, tensor1_from_host, tensor2_from_host, to_host};
 use burn::module::{Module, Param};
 use burn::tensor::{Int, Tensor, TensorData};
@@ -36,8 +37,9 @@ struct RowIndex {
 }
 
 impl RowIndex {
+    /// The bits of each value (`+ 0.0` folds -0.0 into 0.0).
     fn key(row: &[f64]) -> Vec<u64> {
-        row.iter().map(|v| v.to_bits()).collect()
+        row.iter().map(|v| (v + 0.0).to_bits()).collect()
     }
 }
 
@@ -51,6 +53,7 @@ impl Linearized {
             .expect("at least one input tensor to materialize the Jacobian on")
             .device();
         let dim = inputs[0].dims()[1];
+        assert!(dim > 0, "inputs with at least one column");
         let mut index = RowIndex {
             dim,
             rows: HashMap::new(),
@@ -66,8 +69,17 @@ impl Linearized {
             }
         }
         let n = index.rows.len();
+        assert!(
+            n > 0,
+            "at least one input row to materialize the Jacobian on"
+        );
         let x = tensor2_from_host(&distinct, n, dim, &device);
         let (j, params) = jacobian(model, x.clone());
+        assert_eq!(
+            params,
+            flat_params(model).len(),
+            "one Jacobian column per parameter"
+        );
         Self {
             f0: model.forward(x).detach(),
             jacobian: tensor2_from_host(&j, n, params, &device),

@@ -3,28 +3,9 @@
 //! one backward pass per input). Architectures with a closed form (e.g.
 //! [`TwoLayer::ntk`](crate::TwoLayer::ntk)) are checked against it.
 
-use crate::{ScalarModel, to_host};
-use burn::module::{ModuleVisitor, Param};
-use burn::tensor::{Gradients, Tensor};
-
-/// Appends every float parameter's gradient, flattened, in visiting order.
-struct Flatten<'a> {
-    grads: &'a Gradients,
-    out: Vec<f64>,
-}
-
-impl ModuleVisitor for Flatten<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let value = param.val();
-        match value.grad(self.grads) {
-            Some(g) => self.out.extend(to_host(g.flatten::<1>(0, D - 1))),
-            // A parameter the output does not depend on has a zero gradient.
-            None => self
-                .out
-                .extend(std::iter::repeat_n(0.0, value.shape().num_elements())),
-        }
-    }
-}
+use crate::ScalarModel;
+use crate::flat::flat_grads;
+use burn::tensor::Tensor;
 
 /// The Jacobian of the outputs w.r.t. all float parameters: row n is `grad_theta f(x_n)`
 /// flattened. Returns the row-major `[n, P]` matrix and P.
@@ -34,13 +15,9 @@ pub fn jacobian<M: ScalarModel>(model: &M, x: Tensor<2>) -> (Vec<f64>, usize) {
     let mut params = 0;
     for i in 0..n {
         let grads = model.forward(x.clone().narrow(0, i, 1)).sum().backward();
-        let mut flat = Flatten {
-            grads: &grads,
-            out: Vec::new(),
-        };
-        model.visit(&mut flat);
-        params = flat.out.len();
-        rows.extend(flat.out);
+        let row = flat_grads(model, &grads);
+        params = row.len();
+        rows.extend(row);
     }
     (rows, params)
 }

@@ -24,6 +24,13 @@ pub trait LinearPredictor: ScalarModel {
     fn effective_predictor(&self) -> Tensor<1>;
 }
 
+/// A Burn module whose parameters define a loss by themselves (no data batch), e.g. matrix
+/// factorization `||U U^T - M||^2 / 4`: the landscape experiments' objects.
+pub trait Objective: Module {
+    /// The loss at the current parameters, shape `[1]`.
+    fn loss(&self) -> Tensor<1>;
+}
+
 /// A Burn module that maps inputs `[n, d]` to k logits per input, `[n, k]`: a classifier for
 /// the regularized trainer. k = 1 is a binary task with labels +-1 (margin `y f(x)`); k >= 2 a
 /// multi-class task (margin `f_y(x) - max_{j != y} f_j(x)`). Every [`ScalarModel`] is one, with

@@ -207,3 +207,36 @@ fn an_input_the_jacobian_was_not_built_on_is_refused_by_name() {
     let lin = Linearized::around(&net, &[&inputs(4, DIM, 15)]);
     lin.forward(inputs(2, DIM, 16));
 }
+
+#[test]
+fn the_check_rejects_a_permuted_jacobian_and_a_missing_parameter() {
+    let x = inputs(5, DIM, 17);
+    let net = TwoLayerConfig {
+        input_dim: DIM,
+        width: 6,
+        outer: OuterLayer::Trained,
+        scaling: Scaling::Ntk,
+    }
+    .init(&mut rng(18), &device());
+    // Swapping two parameters' columns leaves the outputs and the NTK (J J^T) unchanged.
+    let mut lin = Linearized::around(&net, &[&x]);
+    let (n, p) = (lin.jacobian.dims()[0], lin.jacobian.dims()[1]);
+    let mut j = to_host(lin.jacobian.clone());
+    for row in j.chunks_mut(p) {
+        row.swap(0, 1);
+    }
+    lin.jacobian = tensor2_from_host(&j, n, p, &device());
+    let err = check_linearization(&net, &lin, x.clone(), AGREEMENT).unwrap_err();
+    assert!(err.contains("Jacobians"), "{err}");
+    // A linearization with the outer layer frozen has fewer parameters than the net.
+    let frozen = TwoLayerConfig {
+        outer: OuterLayer::FixedSigns,
+        input_dim: DIM,
+        width: 6,
+        scaling: Scaling::Ntk,
+    }
+    .init(&mut rng(18), &device());
+    let err =
+        check_linearization(&net, &LinearizedTwoLayer::around(&frozen), x, AGREEMENT).unwrap_err();
+    assert!(err.contains("parameters"), "{err}");
+}

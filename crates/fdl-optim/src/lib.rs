@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod descend;
 mod error;
 mod loss;
 mod method;
@@ -24,6 +25,7 @@ mod steepest;
 mod step_rule;
 mod train;
 
+pub use descend::descend;
 pub use error::TrainError;
 pub use loss::{Loss, LossState};
 pub use method::Method;

@@ -514,13 +514,14 @@ mod tests {
         }
     }
 
-    /// conv-L1 at `l1`, conv-L2 at `l2`, with the given spectral ratios; one fc net at the SVM.
-    fn summary(l1: Vec<f64>, l2: Vec<f64>, ratios: [f64; 2]) -> DepthConvSummary {
-        let variant = |depth, beta, ratio| Variant {
+    /// conv-L1 at `l1`, conv-L2 at `l2` with Fourier-l1 margin `margin` (the optimum's is 1),
+    /// with the given spectral ratios; one fc net at the SVM.
+    fn summary(l1: Vec<f64>, l2: Vec<f64>, ratios: [f64; 2], margin: f64) -> DepthConvSummary {
+        let variant = |depth, beta, ratio, margin| Variant {
             depth,
             beta,
             fourier_l1_over_l2: ratio,
-            margin_fourier_l1: 1.0,
+            margin_fourier_l1: margin,
             kkt: None,
         };
         let (svm, sparse) = (vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0]);
@@ -530,8 +531,11 @@ mod tests {
             l2_svm: reference(svm.clone()),
             fourier_l1: reference(sparse.clone()),
             nearest_fourier_l1: Some(reference(sparse)),
-            conv: vec![variant(1, l1, ratios[0]), variant(2, l2, ratios[1])],
-            fc: vec![variant(1, svm, 1.5)],
+            conv: vec![
+                variant(1, l1, ratios[0], 0.5),
+                variant(2, l2, ratios[1], margin),
+            ],
+            fc: vec![variant(1, svm, 1.5, 0.5)],
         }
     }
 
@@ -545,10 +549,14 @@ mod tests {
 
     #[test]
     fn checks_pass_at_the_theorys_limits_and_fail_when_depth_changes_nothing() {
-        let good = summary(vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0], [1.5, 1.0]);
+        let good = summary(vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0], [1.5, 1.0], 1.0);
         assert!(failed(&good).is_empty(), "{:?}", failed(&good));
-        // An L = 2 net at the l2 SVM: not the Fourier-l1 optimum, and no sparser than L = 1.
-        let lazy = summary(vec![1.0, 1.0, 0.0], vec![1.0, 1.0, 0.0], [1.5, 1.5]);
-        assert_eq!(failed(&lazy).len(), 2, "{:?}", failed(&lazy));
+        // An L = 2 net at the l2 SVM: not the Fourier-l1 optimum, below its margin, and no
+        // sparser than L = 1.
+        let lazy = summary(vec![1.0, 1.0, 0.0], vec![1.0, 1.0, 0.0], [1.5, 1.5], 0.7);
+        assert_eq!(failed(&lazy).len(), 3, "{:?}", failed(&lazy));
+        // Near the optimum but 5% short of its margin: only the margin check fails.
+        let short = summary(vec![1.0, 1.0, 0.0], vec![1.0, 0.0, 0.0], [1.5, 1.0], 0.95);
+        assert_eq!(failed(&short), ["conv-L2 Fourier-l1 margin / optimum"]);
     }
 }

@@ -475,6 +475,15 @@ fn figures(runs: &[RunSummary], metrics: &Metrics) -> [Panel; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loss_reduction_names_are_serdes() {
+        let parsed: Vec<LossReduction> = LossReduction::NAMES
+            .iter()
+            .map(|n| toml::Value::String(n.to_string()).try_into().unwrap())
+            .collect();
+        assert_eq!(parsed, [LossReduction::Sum, LossReduction::Mean]);
+    }
     use crate::report::Verdict;
 
     fn run(name: &str, drop: Measured) -> RunSummary {

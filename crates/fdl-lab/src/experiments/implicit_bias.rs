@@ -73,7 +73,7 @@ pub(crate) fn upload_linear_data(
 }
 
 /// Data and training keys shared by the implicit-bias experiments on linear-in-input models
-/// (flattened into each experiment's config, so they are plain top-level keys).
+/// (the `[training]` table of each experiment's config).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Config)]
 pub struct LinearTraining {
     /// Number of points N (ignored with `--data`).

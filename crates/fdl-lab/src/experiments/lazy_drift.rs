@@ -45,6 +45,7 @@ pub struct LazyDriftConfig {
     #[config(rule = positive())]
     pub weight_std: f64,
     /// sigma_b of every layer.
+    #[config(rule = within(0.0..f64::INFINITY))]
     pub bias_std: f64,
     /// eta on the mean square loss (1/2n) sum (f - y)^2.
     #[config(rule = positive())]

@@ -12,6 +12,7 @@ mod ntk_vs_regularized;
 mod overparam_generalization;
 mod overparam_margin;
 mod steepest_descent;
+mod strict_saddle;
 
 pub use depth_conv::{DepthConv, DepthConvConfig};
 pub use depth_linear::{DepthLinear, DepthLinearConfig};
@@ -24,6 +25,7 @@ pub use ntk_vs_regularized::{NtkVsRegularized, NtkVsRegularizedConfig};
 pub use overparam_generalization::{OverparamGeneralization, OverparamGeneralizationConfig};
 pub use overparam_margin::{OverparamMargin, OverparamMarginConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
+pub use strict_saddle::{StrictSaddle, StrictSaddleConfig};
 
 use crate::experiment::{DynExperiment, Pipeline};
 use std::marker::PhantomData;
@@ -31,6 +33,7 @@ use std::marker::PhantomData;
 /// fdl's experiments, in catalogue order (what `Lab::with_builtins` registers).
 pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
     vec![
+        Box::new(Pipeline::<StrictSaddle>(PhantomData)),
         Box::new(Pipeline::<GdGlobalMin>(PhantomData)),
         Box::new(Pipeline::<LazyDrift>(PhantomData)),
         Box::new(Pipeline::<OverparamGeneralization>(PhantomData)),
