@@ -52,7 +52,10 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> Result<f64, FitError> {
         return Err(FitError::NotPositive { index, x, y });
     }
     let logs: Vec<(f64, f64)> = points.iter().map(|(x, y)| (x.ln(), y.ln())).collect();
-    linear_slope(&logs)
+    linear_slope(&logs).map_err(|e| match e {
+        FitError::Degenerate(_) => FitError::Degenerate(points[0].0),
+        other => other,
+    })
 }
 
 /// The least-squares slope of y against x (finite points; at least two distinct x).

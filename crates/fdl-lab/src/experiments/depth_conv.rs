@@ -499,11 +499,7 @@ mod tests {
     use crate::report::Verdict;
 
     fn status() -> SolveStatus {
-        SolveStatus {
-            status: "Solved".into(),
-            primal_residual: 1e-10,
-            dual_residual: 1e-10,
-        }
+        SolveStatus::exact("Solved")
     }
 
     fn reference(beta: Vec<f64>) -> Reference {

@@ -375,11 +375,7 @@ mod tests {
     use crate::report::Verdict;
 
     fn summary(cos: f64, moved: f64) -> DepthLinearSummary {
-        let status = SolveStatus {
-            status: "Solved".into(),
-            primal_residual: 1e-10,
-            dual_residual: 1e-10,
-        };
+        let status = SolveStatus::exact("Solved");
         DepthLinearSummary {
             l2_svm_margin: 0.1,
             l2_svm: status,

@@ -901,11 +901,7 @@ mod tests {
             beta,
             norm,
             margin: 1.0 / norm,
-            status: SolveStatus {
-                status: "Solved".into(),
-                primal_residual: 1e-10,
-                dual_residual: 1e-10,
-            },
+            status: SolveStatus::exact("Solved"),
         }
     }
 

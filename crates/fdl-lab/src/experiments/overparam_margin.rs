@@ -634,11 +634,7 @@ mod tests {
     /// Widths 4, 32, 64 at lambdas 1e-2, 1e-4, 1e-6, with margins `margin(width, stage)`;
     /// gamma_l1 = 1.
     fn summary(margin: impl Fn(usize, usize) -> f64) -> OverparamMarginSummary {
-        let status = SolveStatus {
-            status: "Solved".into(),
-            primal_residual: 1e-10,
-            dual_residual: 1e-10,
-        };
+        let status = SolveStatus::exact("Solved");
         OverparamMarginSummary {
             gamma_l1: 1.0,
             gamma_l1_lower: 1.0,

@@ -421,11 +421,7 @@ mod tests {
 
     /// Two optimizers (l2, l_inf), each best in its own norm unless `swap`.
     fn summary(rate: Measured, swap: bool) -> SteepestDescentSummary {
-        let status = SolveStatus {
-            status: "Solved".into(),
-            primal_residual: 1e-10,
-            dual_residual: 1e-10,
-        };
+        let status = SolveStatus::exact("Solved");
         let (own, other) = if swap { (0.4, 0.5) } else { (0.5, 0.4) };
         SteepestDescentSummary {
             user_data: false,
