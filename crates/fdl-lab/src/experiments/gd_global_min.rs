@@ -528,5 +528,12 @@ mod tests {
         // A contraction above 1 - eta lambda_0 / 2 = 0.95, and moving away from the limit.
         let slow = failures(&summary(0.5, [0.85, 0.97]));
         assert_eq!(slow.len(), 2, "{slow:?}");
+        // H(t) losing half its smallest eigenvalue at a width >= 400.
+        let mut drifted = summary(0.5, [0.85, 0.82]);
+        drifted.widths[1].lambda_min_over_run = 0.04;
+        assert_eq!(
+            failures(&drifted),
+            ["m1600: min over probes of lambda_min(H(t)) / lambda_0"]
+        );
     }
 }

@@ -667,5 +667,15 @@ mod tests {
         assert_eq!(failures(&summary(0.1, 1.0)), 1);
         // Movement not like 1/alpha.
         assert_eq!(failures(&summary(0.78, 0.5)), 1);
+        // The linearization's training disagreeing with closed-form kernel GD.
+        let mut broken = summary(0.78, 1.0);
+        broken.widths[1].kernel_mismatch = 1e-3;
+        assert_eq!(failures(&broken), 1);
+        // A hidden layer moving like width^-1/2 instead of width^-1.
+        let mut hidden = summary(0.78, 1.0);
+        for w in &mut hidden.widths {
+            w.weight_change[1] = (w.width as f64).powf(-0.5);
+        }
+        assert_eq!(failures(&hidden), 1);
     }
 }
