@@ -11,6 +11,7 @@ mod fourier;
 mod kernels;
 mod kkt;
 mod margin;
+mod sgd_rate;
 mod solvers;
 mod spectral;
 mod vector;
@@ -24,6 +25,7 @@ pub use margin::{
     inverse_logistic, min_margin, norm_power, normalized_margin_fourier, normalized_margin_l2,
     smoothed_normalized_margin,
 };
+pub use sgd_rate::{least_squares_spectrum, sgd_rate};
 pub use solvers::{
     ALMOST_SOLVED_RESIDUAL, KernelPredictor, LiftedMargin, MaxMargin, SolveStatus, SolverError,
     fourier_l1_max_margin, fourier_l1_nearest_optimum, kernel_ridge, kernel_svm, l2_max_margin,

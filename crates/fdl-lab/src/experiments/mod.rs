@@ -11,6 +11,7 @@ mod logistic_max_margin;
 mod ntk_vs_regularized;
 mod overparam_generalization;
 mod overparam_margin;
+mod sgd_interpolation;
 mod steepest_descent;
 mod strict_saddle;
 
@@ -24,6 +25,7 @@ pub use logistic_max_margin::{LogisticMaxMargin, LogisticMaxMarginConfig};
 pub use ntk_vs_regularized::{NtkVsRegularized, NtkVsRegularizedConfig};
 pub use overparam_generalization::{OverparamGeneralization, OverparamGeneralizationConfig};
 pub use overparam_margin::{OverparamMargin, OverparamMarginConfig};
+pub use sgd_interpolation::{SgdInterpolation, SgdInterpolationConfig};
 pub use steepest_descent::{SteepestDescent, SteepestDescentConfig};
 pub use strict_saddle::{StrictSaddle, StrictSaddleConfig};
 
@@ -36,6 +38,7 @@ pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
         Box::new(Pipeline::<StrictSaddle>(PhantomData)),
         Box::new(Pipeline::<GdGlobalMin>(PhantomData)),
         Box::new(Pipeline::<LazyDrift>(PhantomData)),
+        Box::new(Pipeline::<SgdInterpolation>(PhantomData)),
         Box::new(Pipeline::<OverparamGeneralization>(PhantomData)),
         Box::new(Pipeline::<OverparamMargin>(PhantomData)),
         Box::new(Pipeline::<NtkVsRegularized>(PhantomData)),
