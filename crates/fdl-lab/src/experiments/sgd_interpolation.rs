@@ -211,8 +211,8 @@ fn log_losses(
 }
 
 /// The smallest value, or the first reason one is missing.
-fn smallest(values: impl Iterator<Item = Result<f64, String>>) -> Result<f64, String> {
-    values.fold(Ok(f64::INFINITY), |acc, v| Ok(acc?.min(v?)))
+fn smallest(mut values: impl Iterator<Item = Result<f64, String>>) -> Result<f64, String> {
+    values.try_fold(f64::INFINITY, |acc, v| Ok(acc.min(v?)))
 }
 
 /// Least-squares slope and R^2 of `points`.
