@@ -10,19 +10,21 @@ use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
 use crate::recorder::{Metrics, predictors_csv};
 use crate::report::{Check, Comparison};
-use crate::rules::{RuleExt, at_least, margin_loss, positive, within};
-use crate::stats::max_of;
+use crate::rules::{RuleExt, at_least, each, margin_loss, positive, within};
+use crate::stats::{linear_slope, max_of};
 use crate::tracking::train_probed;
 use fdl_analysis::{
-    MaxMargin, SolveStatus, dot, l2_max_margin, lp_max_margin, min_margin, norm2, top_singular,
+    MaxMargin, SolveStatus, cosine, dot, l2_max_margin, lp_max_margin, min_margin, norm2,
+    top_singular,
 };
 use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
-    Loss, LpGeometry, Method, NormScope, Schedule, StepRule, StepRuleKind, TrainConfig, Trainer,
-    log_spaced_steps,
+    Loss, LpGeometry, Method, NormScope, Sampling, Schedule, StepRule, StepRuleKind, TrainConfig,
+    Trainer, log_spaced_steps,
 };
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -58,6 +60,21 @@ pub struct LogisticMaxMarginConfig {
     /// (Gunasekar et al. 2018), not the l2 SVM the checks compare with.
     #[config(rule = within(1.0..=f64::INFINITY).because("2: gradient descent"))]
     pub gd_geometry: f64,
+    /// Steps of the SGD variants on teacher data (Nacson, Srebro, Soudry 2019); 0 skips them.
+    /// Their slope check needs 10^6 (SCIENCE.md), so `--quick` skips them.
+    pub sgd_steps: usize,
+    /// Points of the teacher data: x ~ N(0, I / d), y = sign(w* . x).
+    #[config(rule = at_least(2))]
+    pub sgd_n: usize,
+    /// Dimension of the teacher data.
+    #[config(rule = at_least(2))]
+    pub sgd_dim: usize,
+    /// Step of GD and SGD there, on the mean loss.
+    #[config(rule = positive())]
+    pub sgd_step: f64,
+    /// Batch sizes of the SGD variants (drawn with replacement).
+    #[config(rule = each(at_least(1)))]
+    pub sgd_batches: Vec<usize>,
 }
 
 impl Default for LogisticMaxMarginConfig {
@@ -72,6 +89,11 @@ impl Default for LogisticMaxMarginConfig {
             adam_decay: 0.5,
             steps: 1_000_000,
             gd_geometry: 2.0,
+            sgd_steps: 1_000_000,
+            sgd_n: 40,
+            sgd_dim: 10,
+            sgd_step: 2.0,
+            sgd_batches: vec![1, 8],
         }
     }
 }
@@ -105,6 +127,8 @@ pub enum Role {
     /// Data whose l2 and l_inf max-margin directions differ: gd goes to the first, Adam to the
     /// second.
     Contrast,
+    /// Labels of a random teacher: GD and SGD go to the SVM, not to the teacher.
+    Teacher,
 }
 
 /// One data set and what the optimizers are measured against on it.
@@ -119,6 +143,8 @@ struct Case {
     svm: MaxMargin,
     /// The l_inf max-margin predictor (the limit of Adam).
     linf: MaxMargin,
+    /// The teacher of teacher data.
+    teacher: Option<Vec<f64>>,
 }
 
 /// What a run measured.
@@ -147,8 +173,11 @@ pub struct CaseSummary {
     pub svm: MaxMargin,
     /// The l_inf max margin (LP).
     pub linf: MaxMargin,
-    /// gd, gd-momentum, adam.
+    /// gd, gd-momentum, adam (gd and sgd-b<m> on teacher data).
     pub optimizers: Vec<OptimizerRun>,
+    /// The teacher w* of teacher data.
+    #[serde(default)]
+    pub teacher: Option<Vec<f64>>,
 }
 
 /// One optimizer's run on one data set.
@@ -326,6 +355,7 @@ impl LogisticMaxMargin {
         ctx: &mut RunContext,
     ) -> Result<Vec<Case>, LabError> {
         let mut sets = Vec::new();
+        let mut teacher = None;
         match ctx.data.clone() {
             Some(data) => sets.push(("", "data", Role::Generic, data, "dataset.csv")),
             None => {
@@ -356,6 +386,11 @@ impl LogisticMaxMargin {
                         "contrast.csv",
                     ));
                 }
+                if config.sgd_steps > 0 {
+                    let (data, w) = teacher_data(config.sgd_n, config.sgd_dim, &mut rng)?;
+                    teacher = Some(w);
+                    sets.push(("teacher/", "teacher", Role::Teacher, data, "teacher.csv"));
+                }
             }
         }
         sets.into_iter()
@@ -370,6 +405,7 @@ impl LogisticMaxMargin {
                     setup,
                     svm,
                     linf,
+                    teacher: (role == Role::Teacher).then(|| teacher.clone()).flatten(),
                 })
             })
             .collect()
@@ -381,6 +417,7 @@ impl LogisticMaxMargin {
         case: &Case,
         name: &str,
         train: &TrainConfig,
+        sampling: Sampling,
     ) -> Result<OptimizerRun, LabError> {
         let label = format!("{}{name}", case.prefix);
         let model = DeepLinearConfig {
@@ -391,7 +428,7 @@ impl LogisticMaxMargin {
         }
         .init(&mut rng_from_seed(0), &ctx.device);
         let mut probes = Vec::new();
-        let mut trainer = Trainer::plain(model);
+        let mut trainer = Trainer::plain(model).sampled(sampling);
         let steps = log_spaced_steps(train.steps);
         train_probed(
             ctx,
@@ -419,6 +456,53 @@ impl LogisticMaxMargin {
             probes,
         })
     }
+}
+
+impl LogisticMaxMargin {
+    /// GD and SGD (with replacement, each batch size) at the same step on teacher data.
+    fn train_teacher(
+        ctx: &mut RunContext,
+        config: &LogisticMaxMarginConfig,
+        case: &Case,
+    ) -> Result<Vec<OptimizerRun>, LabError> {
+        let n = case.setup.data.len() as f64;
+        let train = TrainConfig {
+            loss: config.loss,
+            // The trainer's loss is the sum: eta on the mean is eta / n on the sum.
+            step_rule: StepRule::constant(StepRuleKind::Fixed, config.sgd_step / n),
+            steps: config.sgd_steps,
+            geometry: LpGeometry::euclidean(),
+            method: Method::Steepest,
+        };
+        let mut runs = vec![Self::train(ctx, case, "gd", &train, Sampling::Full)?];
+        for &batch in &config.sgd_batches {
+            let sampling = Sampling::WithReplacement {
+                batch,
+                seed: (ctx.seed << 32) | batch as u64,
+            };
+            runs.push(Self::train(
+                ctx,
+                case,
+                &format!("sgd-b{batch}"),
+                &train,
+                sampling,
+            )?);
+        }
+        Ok(runs)
+    }
+}
+
+/// Teacher data: x ~ N(0, I / d), y = sign(w* . x) with w* ~ N(0, I), and w*.
+fn teacher_data(n: usize, d: usize, rng: &mut ChaCha8Rng) -> Result<(Dataset, Vec<f64>), LabError> {
+    let normal = |rng: &mut ChaCha8Rng| Distribution::<f64>::sample(&StandardNormal, rng);
+    let w: Vec<f64> = (0..d).map(|_| normal(rng)).collect();
+    let scale = 1.0 / (d as f64).sqrt();
+    let x: Vec<f64> = (0..n * d).map(|_| scale * normal(rng)).collect();
+    let y: Vec<f64> = x
+        .chunks(d)
+        .map(|row| if dot(row, &w) >= 0.0 { 1.0 } else { -1.0 })
+        .collect();
+    Ok((Dataset::new(x, y, d)?, w))
 }
 
 /// The three optimizers: label, method, learning-rate rule.
@@ -455,7 +539,7 @@ impl Experiment for LogisticMaxMargin {
         loss falls like 1/t. Adam is not drawn to the l2 max margin.";
 
     fn quick() -> toml::Table {
-        toml::toml! { steps = 20000 }
+        toml::toml! { steps = 20000 sgd_steps = 0 }
     }
 
     fn run(
@@ -463,7 +547,9 @@ impl Experiment for LogisticMaxMargin {
         ctx: &mut RunContext,
     ) -> Result<LogisticMaxMarginSummary, LabError> {
         let cases = Self::cases(config, ctx)?;
-        ctx.set_total_steps((3 * config.steps * cases.len()) as u64);
+        let sgd_total = (1 + config.sgd_batches.len()) * config.sgd_steps;
+        let plain = cases.iter().filter(|c| c.role != Role::Teacher).count();
+        ctx.set_total_steps((3 * config.steps * plain + sgd_total) as u64);
         let mut predictors = Vec::new();
         let mut summaries = Vec::new();
         for case in &cases {
@@ -471,7 +557,15 @@ impl Experiment for LogisticMaxMargin {
             let sigma = top_singular(data.x(), data.len(), data.dim()).sigma;
             let eta = config.step_size / sigma;
             let mut runs = Vec::new();
-            for (name, method, step_rule) in optimizers(config, eta) {
+            if case.role == Role::Teacher {
+                runs = Self::train_teacher(ctx, config, case)?;
+            }
+            let optimizers = if case.role == Role::Teacher {
+                Vec::new()
+            } else {
+                optimizers(config, eta).to_vec()
+            };
+            for (name, method, step_rule) in optimizers {
                 // Momentum and Adam update in the Euclidean geometry only.
                 let geometry = if name != "gd" {
                     LpGeometry::euclidean()
@@ -488,12 +582,22 @@ impl Experiment for LogisticMaxMargin {
                     geometry,
                     method,
                 };
-                let run = Self::train(ctx, case, name, &train)?;
-                predictors.push((format!("{}{name}", case.prefix), run.w.clone()));
-                runs.push(run);
+                runs.push(Self::train(ctx, case, name, &train, Sampling::Full)?);
             }
-            predictors.push((format!("{}ref-l2", case.prefix), case.svm.beta.clone()));
-            predictors.push((format!("{}ref-linf", case.prefix), case.linf.beta.clone()));
+            let mut rows: Vec<(String, Vec<f64>)> = runs
+                .iter()
+                .map(|run| (format!("{}{}", case.prefix, run.name), run.w.clone()))
+                .collect();
+            rows.push((format!("{}ref-l2", case.prefix), case.svm.beta.clone()));
+            rows.push((format!("{}ref-linf", case.prefix), case.linf.beta.clone()));
+            if let Some(w) = &case.teacher {
+                rows.push((format!("{}teacher", case.prefix), w.clone()));
+                // Another dimension than the 2-D sets: its own file.
+                ctx.folder
+                    .write("teacher-predictors.csv", predictors_csv(&rows))?;
+            } else {
+                predictors.extend(rows);
+            }
             summaries.push(CaseSummary {
                 name: case.name.into(),
                 prefix: case.prefix.into(),
@@ -509,6 +613,7 @@ impl Experiment for LogisticMaxMargin {
                 svm: case.svm.clone(),
                 linf: case.linf.clone(),
                 optimizers: runs,
+                teacher: case.teacher.clone(),
             });
         }
         ctx.folder
@@ -522,10 +627,14 @@ impl Experiment for LogisticMaxMargin {
     fn checks(config: &LogisticMaxMarginConfig, s: &LogisticMaxMarginSummary) -> Vec<Check> {
         let mut checks = Vec::new();
         for case in &s.cases {
-            if case.role != Role::Contrast {
-                checks.extend(convergence_checks(case, config.steps));
+            match case.role {
+                Role::Teacher => checks.extend(teacher_checks(case, config.sgd_steps)),
+                Role::Contrast => checks.extend(geometry_checks(case, config.steps)),
+                Role::Paper | Role::Generic => {
+                    checks.extend(convergence_checks(case, config.steps));
+                    checks.extend(geometry_checks(case, config.steps));
+                }
             }
-            checks.extend(geometry_checks(case, config.steps));
         }
         checks
     }
@@ -568,7 +677,7 @@ impl Experiment for LogisticMaxMargin {
                 findings.push(format!("{}: {what} = {rate:.3}; {note}.", case.name));
             }
             let apart = angle(&case.svm.beta, &case.linf.beta);
-            if apart < MIN_CONTRAST {
+            if apart < MIN_CONTRAST && case.role != Role::Teacher {
                 findings.push(format!(
                     "{}: the l2 and l_inf max-margin directions are only {apart:.1e} rad apart, so Adam's l_inf bias cannot show here; adam ends {:.2e} rad from the l2 max margin, gd {:.2e} rad.",
                     case.name,
@@ -751,6 +860,82 @@ fn gap_rate(case: &CaseSummary, steps: usize) -> (&'static str, f64, String) {
         rate,
         format!("gap {g0:.3e}, {g1:.3e}, {g2:.3e} rad at t = {hundredth}, {decade}, {steps}"),
     )
+}
+
+/// SCIENCE.md's thresholds for SGD on teacher data (sim, calibrated 2026-12-04).
+const SGD_GAP: f64 = 1e-2;
+const SGD_TEACHER_RATIO: f64 = 0.25;
+const SGD_GD_RATIO: f64 = 0.1;
+const SGD_SLOPE: (f64, f64) = (0.8, 1.05);
+/// The slope of c_t against ln t is fitted over [1e4, 1e6] (over [1e3, 1e5] it is only
+/// 0.60-0.79): shorter runs cannot decide it.
+const SGD_SLOPE_WINDOW: (f64, f64) = (1e4, 1e6);
+
+/// SGD on teacher data goes to the l2 SVM like GD, not to the teacher (Nacson, Srebro, Soudry
+/// 2019): per batch size, the angle to the SVM, its ratio to the teacher's, its ratio to GD's,
+/// and the growth of c_t = <w_t, w_svm> / ||w_svm||^2 like ln t.
+fn teacher_checks(case: &CaseSummary, steps: usize) -> Vec<Check> {
+    let svm = &case.svm.beta;
+    let gap = |w: &[f64]| 1.0 - cosine(w, svm);
+    let gd_gap = gap(&case.optimizer("gd").w);
+    let teacher_gap = case.teacher.as_deref().map_or(f64::NAN, gap);
+    let mut checks = Vec::new();
+    for run in case.optimizers.iter().filter(|r| r.name.starts_with("sgd")) {
+        let name = format!("{} {}", case.name, run.name);
+        let g = gap(&run.w);
+        checks.push(Check::new(
+            format!("{name}: 1 - cos(w_T, w_svm)"),
+            g,
+            Comparison::AtMost,
+            SGD_GAP,
+            "SGD converges in direction to the l2 SVM (sim: worst 3.5e-3)",
+        ));
+        checks.push(Check::new(
+            format!("{name}: (1 - cos(w_T, w_svm)) / (1 - cos(w*, w_svm))"),
+            g / teacher_gap,
+            Comparison::AtMost,
+            SGD_TEACHER_RATIO,
+            format!("the SVM, not the teacher ({teacher_gap:.3e}); sim: worst 0.127"),
+        ));
+        checks.push(Check::new(
+            format!("{name}: |(1 - cos) of SGD / (1 - cos) of GD - 1|"),
+            (g / gd_gap - 1.0).abs(),
+            Comparison::AtMost,
+            SGD_GD_RATIO,
+            format!("GD at the same step: {gd_gap:.3e} (sim: 0.976-1.03 at b = 1)"),
+        ));
+        let c: Vec<(f64, f64)> = run
+            .series(|p| p.angle_gap.map(|a| p.norm * a.cos() / case.svm.norm))
+            .into_iter()
+            .filter(|(t, _)| (SGD_SLOPE_WINDOW.0..=SGD_SLOPE_WINDOW.1).contains(t))
+            .map(|(t, v)| (t.ln(), v))
+            .collect();
+        let what =
+            format!("{name}: slope of c_t = <w_t, w_svm> / ||w_svm||^2 against ln t on [1e4, 1e6]");
+        for (bound, comparison, side) in [
+            (SGD_SLOPE.0, Comparison::AtLeast, ">="),
+            (SGD_SLOPE.1, Comparison::AtMost, "<="),
+        ] {
+            let what = format!("{what} ({side} {bound})");
+            checks.push(if (steps as f64) < SGD_SLOPE_WINDOW.1 {
+                Check::undecided(
+                    what.clone(),
+                    comparison,
+                    bound,
+                    format!("{steps} steps: the slope needs t up to 1e6 (SCIENCE.md)"),
+                )
+            } else {
+                Check::measured(
+                    what.clone(),
+                    linear_slope(&c),
+                    comparison,
+                    bound,
+                    "c_t grows like ln t (sim 0.864-0.976)",
+                )
+            });
+        }
+    }
+    checks
 }
 
 /// Which max margin each optimizer is drawn to: gd the l2 one, Adam (with a decaying rate and
@@ -963,6 +1148,7 @@ mod tests {
                     run("gd-momentum", converging, far),
                     adam,
                 ],
+                teacher: None,
             }],
         }
     }
@@ -995,6 +1181,64 @@ mod tests {
         assert_eq!(
             wrong,
             vec!["data adam: angle to the l_inf max margin over angle to the l2 one"]
+        );
+    }
+
+    /// Teacher data where SGD ends at `sgd_w` with c_t = ln t (w_svm = e_1, teacher (1, 1)).
+    fn teacher_summary(sgd_w: Vec<f64>) -> CaseSummary {
+        let probes = [1e4, 3e4, 1e5, 3e5, 1e6]
+            .iter()
+            .map(|&t: &f64| ProbePoint {
+                step: t as usize,
+                loss: 1.0 / t,
+                norm: t.ln(),
+                angle_gap: Some(0.0),
+                angle_linf: Some(0.3),
+                margin_gap: Some(0.0),
+            })
+            .collect::<Vec<_>>();
+        let optimizer = |name: &str, w: Vec<f64>| OptimizerRun {
+            name: name.into(),
+            w,
+            probes: probes.clone(),
+        };
+        CaseSummary {
+            name: "teacher".into(),
+            prefix: "teacher/".into(),
+            role: Role::Teacher,
+            points: Vec::new(),
+            eta: 2.0,
+            svm: reference(vec![1.0, 0.0]),
+            linf: reference(vec![1.0, 0.5]),
+            optimizers: vec![optimizer("gd", vec![1.0, 0.01]), optimizer("sgd-b1", sgd_w)],
+            teacher: Some(vec![1.0, 1.0]),
+        }
+    }
+
+    #[test]
+    fn sgd_checks_pass_at_the_svm_and_fail_at_the_teacher() {
+        let failed = |w: Vec<f64>| -> Vec<String> {
+            teacher_checks(&teacher_summary(w), 1_000_000)
+                .into_iter()
+                .filter(|c| c.verdict != Verdict::Pass)
+                .map(|c| c.name)
+                .collect()
+        };
+        assert!(
+            failed(vec![1.0, 0.0101]).is_empty(),
+            "{:?}",
+            failed(vec![1.0, 0.0101])
+        );
+        // SGD at the teacher's direction: far from the SVM, no closer than the teacher, unlike GD.
+        assert_eq!(failed(vec![1.0, 1.0]).len(), 3);
+        // Too short for the slope: undecided, never a pass.
+        let short = teacher_checks(&teacher_summary(vec![1.0, 0.0101]), 20_000);
+        assert_eq!(
+            short
+                .iter()
+                .filter(|c| c.verdict == Verdict::Undecided)
+                .count(),
+            2
         );
     }
 }
