@@ -19,6 +19,6 @@ pub use digits::{
 pub use error::DataError;
 pub use synthetic::{
     XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels,
-    rng_from_seed, sine_boundary_2d, soudry_2d, sparse_regression, sphere_gaussian_targets,
-    xor_cube,
+    normal_values, rng_from_seed, sine_boundary_2d, soudry_2d, sparse_regression,
+    sphere_gaussian_targets, xor_cube,
 };

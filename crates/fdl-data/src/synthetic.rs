@@ -10,6 +10,13 @@ pub fn rng_from_seed(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
+/// `len` independent draws from N(0, std^2).
+pub fn normal_values(len: usize, std: f64, rng: &mut impl Rng) -> Vec<f64> {
+    (0..len)
+        .map(|_| std * rng.sample::<f64, _>(StandardNormal))
+        .collect()
+}
+
 /// `n` points x ~ N(0, I_d) with independent uniform labels in {-1, +1}.
 ///
 /// At least one label of each sign is guaranteed (for n >= 2), so the set is a real

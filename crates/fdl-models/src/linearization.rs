@@ -5,7 +5,6 @@
 
 use crate::flat::{displaced, flat_params};
 use crate::{ScalarModel, jacobian, to_host};
-use burn::module::Module;
 use burn::tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -52,7 +51,7 @@ pub fn check_linearization<M: ScalarModel, L: ScalarModel>(
     x: Tensor<2>,
     tolerance: f64,
 ) -> Result<LinearizationCheck, String> {
-    let (p_net, p_lin) = (count_params(net), count_params(lin));
+    let (p_net, p_lin) = (flat_params(net).len(), flat_params(lin).len());
     if p_net != p_lin {
         return Err(format!(
             "the network has {p_net} parameters and the linearization {p_lin}: the displacement cannot be shared"
@@ -139,9 +138,4 @@ fn unit_direction(len: usize) -> Vec<f64> {
         .collect();
     let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
     v.iter().map(|a| a / norm).collect()
-}
-
-/// The number of scalar float parameters of a module.
-fn count_params<M: Module>(model: &M) -> usize {
-    flat_params(model).len()
 }

@@ -17,14 +17,13 @@ use fdl_analysis::{
     MaxMargin, SolveStatus, cosine, dot, l2_max_margin, lp_max_margin, min_margin, norm2,
     top_singular,
 };
-use fdl_data::{Dataset, asymmetric_gaussian_2d, rng_from_seed, soudry_2d};
+use fdl_data::{Dataset, asymmetric_gaussian_2d, normal_values, rng_from_seed, soudry_2d};
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
     Loss, LpGeometry, Method, NormScope, Sampling, Schedule, StepRule, StepRuleKind, TrainConfig,
     Trainer, log_spaced_steps,
 };
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -459,6 +458,37 @@ impl LogisticMaxMargin {
 }
 
 impl LogisticMaxMargin {
+    /// gd, gd-momentum and Adam from w = 0 (gd's step `eta`).
+    fn train_optimizers(
+        ctx: &mut RunContext,
+        config: &LogisticMaxMarginConfig,
+        case: &Case,
+        eta: f64,
+    ) -> Result<Vec<OptimizerRun>, LabError> {
+        optimizers(config, eta)
+            .into_iter()
+            .map(|(name, method, step_rule)| {
+                // Momentum and Adam update in the Euclidean geometry only.
+                let geometry = if name != "gd" {
+                    LpGeometry::euclidean()
+                } else {
+                    LpGeometry {
+                        p: config.gd_geometry,
+                        scope: NormScope::Global,
+                    }
+                };
+                let train = TrainConfig {
+                    loss: config.loss,
+                    step_rule,
+                    steps: config.steps,
+                    geometry,
+                    method,
+                };
+                Self::train(ctx, case, name, &train, Sampling::Full)
+            })
+            .collect()
+    }
+
     /// GD and SGD (with replacement, each batch size) at the same step on teacher data.
     fn train_teacher(
         ctx: &mut RunContext,
@@ -494,10 +524,8 @@ impl LogisticMaxMargin {
 
 /// Teacher data: x ~ N(0, I / d), y = sign(w* . x) with w* ~ N(0, I), and w*.
 fn teacher_data(n: usize, d: usize, rng: &mut ChaCha8Rng) -> Result<(Dataset, Vec<f64>), LabError> {
-    let normal = |rng: &mut ChaCha8Rng| Distribution::<f64>::sample(&StandardNormal, rng);
-    let w: Vec<f64> = (0..d).map(|_| normal(rng)).collect();
-    let scale = 1.0 / (d as f64).sqrt();
-    let x: Vec<f64> = (0..n * d).map(|_| scale * normal(rng)).collect();
+    let w = normal_values(d, 1.0, rng);
+    let x = normal_values(n * d, 1.0 / (d as f64).sqrt(), rng);
     let y: Vec<f64> = x
         .chunks(d)
         .map(|row| if dot(row, &w) >= 0.0 { 1.0 } else { -1.0 })
@@ -556,34 +584,11 @@ impl Experiment for LogisticMaxMargin {
             let data = &case.setup.data;
             let sigma = top_singular(data.x(), data.len(), data.dim()).sigma;
             let eta = config.step_size / sigma;
-            let mut runs = Vec::new();
-            if case.role == Role::Teacher {
-                runs = Self::train_teacher(ctx, config, case)?;
-            }
-            let optimizers = if case.role == Role::Teacher {
-                Vec::new()
+            let runs = if case.role == Role::Teacher {
+                Self::train_teacher(ctx, config, case)?
             } else {
-                optimizers(config, eta).to_vec()
+                Self::train_optimizers(ctx, config, case, eta)?
             };
-            for (name, method, step_rule) in optimizers {
-                // Momentum and Adam update in the Euclidean geometry only.
-                let geometry = if name != "gd" {
-                    LpGeometry::euclidean()
-                } else {
-                    LpGeometry {
-                        p: config.gd_geometry,
-                        scope: NormScope::Global,
-                    }
-                };
-                let train = TrainConfig {
-                    loss: config.loss,
-                    step_rule,
-                    steps: config.steps,
-                    geometry,
-                    method,
-                };
-                runs.push(Self::train(ctx, case, name, &train, Sampling::Full)?);
-            }
             let mut rows: Vec<(String, Vec<f64>)> = runs
                 .iter()
                 .map(|run| (format!("{}{}", case.prefix, run.name), run.w.clone()))

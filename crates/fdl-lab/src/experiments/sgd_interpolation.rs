@@ -16,7 +16,7 @@ use burn::tensor::Device;
 use faer::Mat;
 use faer::linalg::solvers::Solve;
 use fdl_analysis::{least_squares_spectrum, sgd_rate};
-use fdl_data::rng_from_seed;
+use fdl_data::{normal_values, rng_from_seed};
 use fdl_models::{DeepLinearConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, Sampling, StepRule, StepRuleKind, TrainConfig, Trainer,
@@ -152,10 +152,7 @@ pub struct SgdInterpolation;
 
 /// n x d rows ~ N(0, I/d).
 fn gaussian_rows(n: usize, d: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    let scale = 1.0 / (d as f64).sqrt();
-    (0..n * d)
-        .map(|_| scale * Distribution::<f64>::sample(&StandardNormal, rng))
-        .collect()
+    normal_values(n * d, 1.0 / (d as f64).sqrt(), rng)
 }
 
 /// ln(L_t / L_0) at every step of SGD (batch m, step eta on the mean loss) from w = 0.
@@ -284,9 +281,7 @@ impl Experiment for SgdInterpolation {
         let (n, d) = (config.n, config.dim);
         let mut rng = rng_from_seed(ctx.seed);
         let x = gaussian_rows(n, d, &mut rng);
-        let y: Vec<f64> = (0..n)
-            .map(|_| Distribution::<f64>::sample(&StandardNormal, &mut rng))
-            .collect();
+        let y = normal_values(n, 1.0, &mut rng);
         let (lambda_1, lambda_min) = least_squares_spectrum(&x, d);
         let beta = x
             .chunks(d)
@@ -357,9 +352,7 @@ impl Experiment for SgdInterpolation {
         // Negative control: more points than dimensions and noisy labels, nothing to interpolate.
         let (cn, cd) = (config.control_n, config.control_dim);
         let cx = gaussian_rows(cn, cd, &mut rng);
-        let teacher: Vec<f64> = (0..cd)
-            .map(|_| Distribution::<f64>::sample(&StandardNormal, &mut rng))
-            .collect();
+        let teacher = normal_values(cd, 1.0, &mut rng);
         let cy: Vec<f64> = cx
             .chunks(cd)
             .map(|r| {

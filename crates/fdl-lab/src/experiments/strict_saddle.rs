@@ -13,13 +13,10 @@ use crate::report::{Check, Comparison};
 use crate::rules::{at_least, positive, sweep};
 use crate::stats::{Measured, linear_slope};
 use fdl_analysis::symmetric_eigenvalues;
-use fdl_data::rng_from_seed;
-use fdl_models::{
-    Factorization, factorization_hessian_vector, flat_params, gradient, hessian, hessian_vector,
-};
+use fdl_data::{normal_values, rng_from_seed};
+use fdl_models::{Factorization, factorization_hessian_vector, gradient, hessian, hessian_vector};
 use fdl_optim::descend;
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// Configuration of strict-saddle; the defaults are SCIENCE.md's.
@@ -272,11 +269,7 @@ impl Experiment for StrictSaddle {
             }
             e[k] = 0.0;
         }
-        let normal = |rng: &mut rand_chacha::ChaCha8Rng, std: f64| -> Vec<f64> {
-            (0..d * r)
-                .map(|_| std * Distribution::<f64>::sample(&StandardNormal, rng))
-                .collect::<Vec<f64>>()
-        };
+        let normal = |rng: &mut rand_chacha::ChaCha8Rng, std: f64| normal_values(d * r, std, rng);
         let mut random_fit_steps = Vec::new();
         for k in 0..config.random_inits {
             let u = normal(&mut rng, config.init_std);
@@ -314,7 +307,6 @@ impl Experiment for StrictSaddle {
             let (_, hit) = Self::run_until(ctx, problem, &u, (config.max_steps, stop, &label))?;
             escapes.push((eps, hit));
         }
-        debug_assert_eq!(flat_params(&end).len(), d * r);
         Ok(StrictSaddleSummary {
             eigenvalues: lambdas,
             critical_points,
