@@ -38,6 +38,16 @@ bench:
     cargo bench --bench ntk_gram
     cargo bench --bench linearization
 
+# Local sweep throughput: 32 depth-conv --quick cells with --jobs 1 against --jobs <cores>
+bench-sweep:
+    cargo bench --bench sweep_throughput
+
+# A real single-node Slurm (installed, started and stopped by the script; needs root) runs a
+# job-array sweep that must equal the local one
+test-slurm:
+    cargo build --release
+    bash scripts/slurm-local.sh target/release/fdl
+
 # The peer numbers on this machine, side by side: JAX for depth-conv (W3) or steepest-lp (W4)
 bench-peer workload="depth-conv":
     bash scripts/peer-bench.sh {{workload}}

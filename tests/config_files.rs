@@ -20,6 +20,13 @@ fn every_shipped_experiment_file_is_fdl_config_output() {
     }
     let files = std::fs::read_dir(format!("{root}/experiments"))
         .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "toml")
+        })
         .count();
     assert_eq!(files, lab.experiments().count(), "one file per experiment");
 }

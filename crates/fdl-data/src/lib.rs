@@ -9,6 +9,7 @@ mod csv_io;
 mod dataset;
 mod digits;
 mod error;
+mod seeds;
 mod synthetic;
 
 pub use csv_io::{read_csv, write_csv};
@@ -17,6 +18,7 @@ pub use digits::{
     DIGITS_PIXELS, DIGITS_ROWS, DIGITS_SPLIT_SEED, DigitsSplit, DigitsTask, digits, digits_split,
 };
 pub use error::DataError;
+pub use seeds::{cell_seed, stream_rng};
 pub use synthetic::{
     XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels,
     normal_values, rng_from_seed, sine_boundary_2d, soudry_2d, sparse_regression,

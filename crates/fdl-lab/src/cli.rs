@@ -1,12 +1,13 @@
 //! The `fdl` command line: `list`, `reproduce <name>`, `run <config.toml>`, `check <run>`,
-//! `replot <run>`, `config <name>`, on the experiments of a [`Lab`].
+//! `replot <run>`, `config <name>` and `sweep ...`, on the experiments of a [`Lab`].
 
 use crate::device::{BackendKind, Precision};
-use crate::error::{EXIT_FAIL, EXIT_PASS, EXIT_UNDECIDED};
+use crate::error::{EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNDECIDED, LabError};
 use crate::lab::{Lab, RunOutcome, RunRequest, read_config_file};
 use crate::report::Verdict;
+use crate::sweep::{Sweep, SweepSpec, local, slurm};
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Reproduce the foundations of deep learning: NTK, max-margin, implicit bias.
 #[derive(Debug, Parser)]
@@ -51,6 +52,81 @@ enum Command {
         /// Experiment name (see `fdl list`).
         name: String,
     },
+    /// Sweeps: an experiment over a grid of overrides times seeds (a spec file; see
+    /// experiments/sweeps/), locally or on Slurm, resumable, aggregated over seeds.
+    Sweep {
+        #[command(subcommand)]
+        command: SweepCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SweepCommand {
+    /// Print the cells (index, overrides, seed) after checking each one's config.
+    Plan(SweepTarget),
+    /// Run the cells not yet complete in parallel processes, then collect.
+    Run {
+        #[command(flatten)]
+        target: SweepTarget,
+        /// Cells run at once [default: the number of cores]; each gets cores / jobs threads.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// Run one cell in this process (what local workers and Slurm array tasks call); exits 0
+    /// once the cell's run folder is in place, whatever its verdict.
+    Cell {
+        #[command(flatten)]
+        target: SweepTarget,
+        /// The cell's index (see `fdl sweep plan`).
+        #[arg(long, value_name = "I")]
+        index: usize,
+    },
+    /// Write (and submit with sbatch, unless --dry-run) a Slurm job array for the cells not
+    /// yet complete.
+    Slurm {
+        #[command(flatten)]
+        target: SweepTarget,
+        #[command(flatten)]
+        options: SlurmArgs,
+    },
+    /// Count the cells by state and list the ones that could not finish.
+    Status(SweepTarget),
+    /// Aggregate the complete cells: summary.csv, aggregate.csv, report.md, figures.
+    Collect(SweepTarget),
+}
+
+#[derive(Debug, Args)]
+struct SweepTarget {
+    /// A sweep spec (TOML) or a sweep folder.
+    spec: PathBuf,
+    /// Sweep folder [default: sweeps/<spec file name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SlurmArgs {
+    /// Slurm partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Time limit per array task, e.g. 00:30:00.
+    #[arg(long)]
+    time: Option<String>,
+    /// CPUs per array task (each cell's thread count).
+    #[arg(long, default_value_t = 1)]
+    cpus_per_task: usize,
+    /// Memory per array task, e.g. 4G.
+    #[arg(long)]
+    mem: Option<String>,
+    /// Cells each array task runs one after another.
+    #[arg(long, default_value_t = 1)]
+    cells_per_task: usize,
+    /// A further #SBATCH option, verbatim (repeatable), e.g. --sbatch=--account=proj.
+    #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+    extra: Vec<String>,
+    /// Write the script only.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +152,13 @@ struct RunOptions {
     /// Override a config key, e.g. --set widths=[100,400] --set training.steps=200000.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Run at each of these seeds as a sweep (`0..10`, `0..=9` or `1,4,7`); --out is then the
+    /// sweep folder [default: sweeps/<experiment>-seeds-<seeds>].
+    #[arg(long, value_name = "RANGE", conflicts_with = "seed")]
+    seeds: Option<String>,
+    /// With --seeds: cells run at once [default: the number of cores].
+    #[arg(long, value_name = "N", requires = "seeds")]
+    jobs: Option<usize>,
 }
 
 impl RunOptions {
@@ -90,8 +173,53 @@ impl RunOptions {
             device: self.device.map(|d| d.name().to_string()),
             dtype: self.dtype.map(|d| d.name().to_string()),
             sets: self.sets,
+            overrides: Vec::new(),
         }
     }
+
+    /// `reproduce NAME --seeds ...`: a sweep with one grid point, the other options its fixed
+    /// overrides.
+    fn into_seed_sweep(self, experiment: String, seeds: &str) -> Result<Sweep, LabError> {
+        let seeds = parse_seed_list(seeds)?;
+        let mut spec = SweepSpec::seeds_only(&experiment, self.quick, seeds);
+        let flags = [
+            ("data", self.data.map(|d| d.display().to_string())),
+            ("device", self.device.map(|d| d.name().to_string())),
+            ("dtype", self.dtype.map(|d| d.name().to_string())),
+        ];
+        for (key, value) in flags {
+            if let Some(v) = value {
+                spec.set.push((key.into(), toml::Value::String(v)));
+            }
+        }
+        for arg in &self.sets {
+            spec.set.push(crate::config::parse_set(arg)?);
+        }
+        let folder = self.out.unwrap_or_else(|| {
+            let range = crate::sweep::collect::seeds_text(&spec.seeds)
+                .trim_start_matches("seeds ")
+                .replace(", ", ",");
+            let quick = if spec.quick { "-quick" } else { "" };
+            PathBuf::from("sweeps").join(format!("{experiment}{quick}-seeds-{range}"))
+        });
+        Ok(Sweep::new(spec, folder))
+    }
+}
+
+/// `0..10`, `0..=9` or `1,4,7`.
+fn parse_seed_list(text: &str) -> Result<Vec<u64>, LabError> {
+    let value = if text.contains("..") {
+        toml::Value::String(text.to_string())
+    } else {
+        let items: Result<Vec<toml::Value>, _> = text
+            .split(',')
+            .map(|s| s.trim().parse::<i64>().map(toml::Value::Integer))
+            .collect();
+        toml::Value::Array(items.map_err(|_| {
+            LabError::Usage(format!("--seeds {text}: expected 0..10, 0..=9 or 1,4,7"))
+        })?)
+    };
+    crate::sweep::spec::parse_seeds(&value).map_err(|e| LabError::Usage(format!("--seeds: {e}")))
 }
 
 fn list(lab: &Lab) {
@@ -143,9 +271,17 @@ pub fn main(lab: &Lab) -> i32 {
             list(lab);
             Ok(EXIT_PASS)
         }
-        Command::Reproduce { name, options } => lab
-            .execute(&options.into_request(name, None))
-            .map(|o| verdict(&o)),
+        Command::Reproduce { name, options } => match options.seeds.clone() {
+            Some(seeds) => {
+                let jobs = options.jobs;
+                options
+                    .into_seed_sweep(name, &seeds)
+                    .and_then(|sweep| run_sweep(lab, &sweep, jobs))
+            }
+            None => lab
+                .execute(&options.into_request(name, None))
+                .map(|o| verdict(&o)),
+        },
         Command::Run { config, options } => {
             read_config_file(&config).and_then(|(name, table, dir)| {
                 lab.execute(&options.into_request(name, Some((table, dir))))
@@ -163,9 +299,137 @@ pub fn main(lab: &Lab) -> i32 {
             print!("{}", e.config_toml());
             EXIT_PASS
         }),
+        Command::Sweep { command } => sweep(lab, command),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");
         e.exit_code()
     })
+}
+
+/// Opens a sweep target.
+fn open(target: &SweepTarget) -> Result<Sweep, LabError> {
+    Sweep::open(&target.spec, target.out.as_deref())
+}
+
+/// The running program, which local workers and Slurm tasks run again.
+fn this_program() -> Result<PathBuf, LabError> {
+    std::env::current_exe().map_err(|e| LabError::io(Path::new("current executable"), e))
+}
+
+/// `fdl sweep ...`.
+fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
+    match command {
+        SweepCommand::Plan(target) => {
+            let sweep = open(&target)?;
+            for cell in &sweep.cells {
+                lab.validate(&sweep.request(cell))
+                    .map_err(|e| LabError::Usage(format!("sweep cell {}: {e}", cell.index)))?;
+                println!("{:>6}  {}", cell.index, sweep.describe(cell));
+            }
+            println!(
+                "{} cells ({} grid point(s) x {} seed(s)) of {} into {}",
+                sweep.cells.len(),
+                sweep.spec.points(),
+                sweep.spec.seeds.len(),
+                sweep.spec.experiment,
+                sweep.folder.display()
+            );
+            Ok(EXIT_PASS)
+        }
+        SweepCommand::Run { target, jobs } => run_sweep(lab, &open(&target)?, jobs),
+        SweepCommand::Cell { target, index } => {
+            let sweep = open(&target)?;
+            sweep.prepare(lab)?;
+            let (v, ran) = sweep.run_cell(lab, index)?;
+            let how = if ran { "ran" } else { "already complete" };
+            println!("cell {index} {how}: {}", v.word());
+            Ok(EXIT_PASS)
+        }
+        SweepCommand::Slurm { target, options } => {
+            let sweep = open(&target)?;
+            sweep.prepare(lab)?;
+            let options = slurm::SlurmOptions {
+                partition: options.partition,
+                time: options.time,
+                cpus_per_task: options.cpus_per_task,
+                mem: options.mem,
+                cells_per_task: options.cells_per_task,
+                extra: options.extra,
+                dry_run: options.dry_run,
+            };
+            let job = slurm::write(&sweep, &this_program()?, &options)?;
+            if job.tasks.is_empty() {
+                println!(
+                    "every cell of {} is complete; nothing to submit",
+                    sweep.folder.display()
+                );
+                return Ok(EXIT_PASS);
+            }
+            println!(
+                "{} array task(s): {}",
+                job.tasks.len(),
+                job.script.display()
+            );
+            if !options.dry_run {
+                let id = slurm::submit(&job)?;
+                println!(
+                    "submitted job {id}; `fdl sweep status {}` follows it",
+                    sweep.folder.display()
+                );
+            }
+            Ok(EXIT_PASS)
+        }
+        SweepCommand::Status(target) => {
+            let sweep = open(&target)?;
+            println!("{}: {}", sweep.folder.display(), sweep.tally());
+            for cell in &sweep.cells {
+                if let crate::sweep::CellState::Failed(e) = sweep.state(cell.index) {
+                    println!(
+                        "  cell {} ({}): exit {}: {}",
+                        cell.index,
+                        sweep.describe(cell),
+                        e.exit_code,
+                        e.error
+                    );
+                }
+            }
+            Ok(EXIT_PASS)
+        }
+        SweepCommand::Collect(target) => {
+            let sweep = open(&target)?;
+            let collected = crate::sweep::collect::collect(&sweep)?;
+            print!("{}", collected.report);
+            println!("\nsweep folder: {}", sweep.folder.display());
+            Ok(collected.tally.exit_code())
+        }
+    }
+}
+
+/// Prepares, runs locally and collects a sweep; the exit code says how its cells ended.
+fn run_sweep(lab: &Lab, sweep: &Sweep, jobs: Option<usize>) -> Result<i32, LabError> {
+    sweep.prepare(lab)?;
+    let jobs = jobs.unwrap_or_else(local::available_cores);
+    let before = sweep.tally();
+    let todo = before.missing + before.unfinished;
+    eprintln!(
+        "{} cells of {} ({} to run, {} complete) with {jobs} at a time into {}",
+        sweep.cells.len(),
+        sweep.spec.experiment,
+        todo,
+        sweep.cells.len() - todo,
+        sweep.folder.display()
+    );
+    let ended = local::run(sweep, &this_program()?, jobs)?;
+    if ended == local::Ended::Interrupted {
+        eprintln!(
+            "interrupted: {}; rerun the same command to finish the rest",
+            sweep.tally()
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
+    let collected = crate::sweep::collect::collect(sweep)?;
+    print!("{}", collected.report);
+    println!("\nsweep folder: {}", sweep.folder.display());
+    Ok(collected.tally.exit_code())
 }

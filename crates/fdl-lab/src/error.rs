@@ -17,6 +17,10 @@ pub const EXIT_UNFINISHED: i32 = 3;
 /// complete.
 pub const EXIT_UNDECIDED: i32 = 4;
 
+/// Exit code of a sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it);
+/// rerunning it finishes the rest.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// A configuration problem, always naming the key.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {

@@ -22,6 +22,8 @@ pub struct Series {
     /// Drawn in the colour of the measured series before it, without a legend entry (the
     /// per-seed points around a mean curve).
     pub companion: bool,
+    /// The points outline a region, filled translucently (a confidence band); a companion.
+    pub filled: bool,
 }
 
 impl Series {
@@ -34,6 +36,7 @@ impl Series {
             markers: false,
             joined: true,
             companion: false,
+            filled: false,
         }
     }
 
@@ -55,6 +58,7 @@ impl Series {
             markers: false,
             joined: true,
             companion: false,
+            filled: false,
         }
     }
 
@@ -64,6 +68,19 @@ impl Series {
         Self {
             companion: true,
             ..Self::scatter(String::new(), points)
+        }
+    }
+
+    /// A band between `lower` and `upper` (same x values, in order), filled in the colour of
+    /// the measured series added just before, with no legend entry: a confidence interval.
+    pub fn band(lower: Vec<(f64, f64)>, upper: Vec<(f64, f64)>) -> Self {
+        let mut points = lower;
+        points.extend(upper.into_iter().rev());
+        Self {
+            companion: true,
+            filled: true,
+            joined: false,
+            ..Self::line(String::new(), points)
         }
     }
 
@@ -114,7 +131,9 @@ fn tick(v: &f64) -> String {
         let s = format!("{v:.1e}");
         s.replace(".0e", "e")
     } else {
-        let s = format!("{v:.3}");
+        // Ticks are round numbers, so trailing zeros trim away; nine decimals keep the ticks of
+        // an axis spanning 0.99999990..0.99999999 apart.
+        let s = format!("{v:.9}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
@@ -210,6 +229,17 @@ where
             .copied()
             .filter(|&(a, b)| keep(panel.log_x, a) && keep(panel.log_y, b))
             .collect();
+        if s.filled {
+            if points.len() >= 3 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        points,
+                        color.mix(0.2).filled(),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+            continue;
+        }
         let style = color.stroke_width(if s.reference { 3 } else { 2 });
         let line = if s.joined { points.clone() } else { Vec::new() };
         let drawn = if s.reference {
@@ -268,7 +298,7 @@ fn draw_panel<DB: DrawingBackend>(
     }
 }
 
-/// Draws `panels` side by side into an SVG file.
+/// Draws `panels` into an SVG file: side by side, in rows of four when there are more.
 pub fn save_svg(path: &Path, panels: &[Panel]) -> Result<(), LabError> {
     let name = path
         .file_name()
@@ -277,10 +307,11 @@ pub fn save_svg(path: &Path, panels: &[Panel]) -> Result<(), LabError> {
         name: name.clone(),
         message,
     };
-    let width = 520 * panels.len().max(1) as u32;
-    let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
+    let columns = panels.len().clamp(1, 4);
+    let rows = panels.len().max(1).div_ceil(columns);
+    let root = SVGBackend::new(path, (520 * columns as u32, 420 * rows as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
-    let areas = root.split_evenly((1, panels.len().max(1)));
+    let areas = root.split_evenly((rows, columns));
     for (area, panel) in areas.iter().zip(panels) {
         draw_panel(area, panel).map_err(fail)?;
     }

@@ -52,6 +52,8 @@ pub struct RunRequest {
     pub dtype: Option<String>,
     /// `--set key=value`, in order.
     pub sets: Vec<String>,
+    /// Overrides already parsed (a sweep cell's), applied after `sets`.
+    pub overrides: Vec<(String, Value)>,
 }
 
 /// A finished run.
@@ -132,6 +134,9 @@ fn resolve(exp: &dyn DynExperiment, req: &RunRequest) -> Result<Table, LabError>
         let (key, value) = parse_set(arg)?;
         layers.set(&key, value)?;
     }
+    for (key, value) in &req.overrides {
+        layers.set(key, value.clone())?;
+    }
     Ok(layers.table)
 }
 
@@ -204,6 +209,13 @@ impl Lab {
     pub fn main(self) -> ! {
         crate::cli::init_logging();
         std::process::exit(crate::cli::main(&self))
+    }
+
+    /// Resolves and validates a request's config without running it.
+    pub fn validate(&self, req: &RunRequest) -> Result<(), LabError> {
+        let exp = self.find(&req.experiment)?;
+        let (_, exp_table) = split(resolve(exp, req)?)?;
+        Ok(exp.validate(&exp_table)?)
     }
 
     /// Runs an experiment end to end. Nothing is left on disk unless the run completes.
@@ -346,7 +358,7 @@ fn write_report(dir: &Path, report: &Report) -> Result<(), LabError> {
 }
 
 /// Draws each figure into `dir/figures/`; returns the paths relative to `dir`.
-fn draw(dir: &Path, figures: &[Figure]) -> Result<Vec<String>, LabError> {
+pub(crate) fn draw(dir: &Path, figures: &[Figure]) -> Result<Vec<String>, LabError> {
     let folder = dir.join("figures");
     std::fs::create_dir_all(&folder).map_err(|e| LabError::io(&folder, e))?;
     figures

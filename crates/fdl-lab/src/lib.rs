@@ -10,6 +10,7 @@
 // `#[derive(Config)]` names `::fdl_lab`, inside this crate too.
 extern crate self as fdl_lab;
 
+pub mod cells;
 pub mod cli;
 pub mod config;
 pub mod device;

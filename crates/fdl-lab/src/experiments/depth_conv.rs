@@ -14,7 +14,7 @@ use fdl_analysis::{
     SolveStatus, bridge_kkt_residual, cosine, fourier_l1_max_margin, fourier_l1_nearest_optimum,
     fourier_summary, l2_max_margin, normalized_margin_fourier, normalized_margin_l2,
 };
-use fdl_data::{gaussian_random_labels, rng_from_seed};
+use fdl_data::{gaussian_random_labels, stream_rng};
 use fdl_models::{DeepLinearConfig, LinearConvConfig};
 use serde::{Deserialize, Serialize};
 
@@ -141,7 +141,7 @@ impl Experiment for DepthConv {
         ctx.set_total_steps(
             (config.training.steps * (config.depths.len() + config.fc_depths.len())) as u64,
         );
-        let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
+        let mut rng = stream_rng(ctx.seed, "init", &[]);
         let (mut conv, mut fc, mut rows, mut nearest) = (Vec::new(), Vec::new(), Vec::new(), None);
         for &depth in &config.depths {
             let model = LinearConvConfig {

@@ -14,7 +14,7 @@ use crate::stats::max_of;
 use crate::tracking::train_probed;
 use faer::Mat;
 use fdl_analysis::{SolveStatus, cosine, l2_max_margin, normalized_margin_l2, top_singular};
-use fdl_data::{gaussian_random_labels, rng_from_seed};
+use fdl_data::{gaussian_random_labels, stream_rng};
 use fdl_models::{DeepLinear, DeepLinearConfig, to_host};
 use fdl_optim::{LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
@@ -189,7 +189,7 @@ impl Experiment for DepthLinear {
         ctx.set_total_steps(
             ((config.training.steps + config.conservation_steps) * config.depths.len()) as u64,
         );
-        let mut rng = rng_from_seed(ctx.seed.wrapping_add(1));
+        let mut rng = stream_rng(ctx.seed, "init", &[]);
         let mut per_depth = Vec::new();
         let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
         for &depth in &config.depths {

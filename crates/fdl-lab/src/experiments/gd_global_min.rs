@@ -13,7 +13,7 @@ use crate::stats::{self, Measured, loglog_slope};
 use crate::tracking::train_probed;
 use burn::tensor::Tensor;
 use fdl_analysis::{du_kernel, symmetric_eigenvalues};
-use fdl_data::{DataError, Dataset, rng_from_seed, sphere_gaussian_targets};
+use fdl_data::{DataError, Dataset, sphere_gaussian_targets, stream_rng};
 use fdl_models::{
     OuterLayer, Scaling, TwoLayer, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -119,7 +119,11 @@ impl GdGlobalMin {
     fn data(config: &GdGlobalMinConfig, ctx: &mut RunContext) -> Result<Dataset, LabError> {
         let data = match &ctx.data {
             Some(d) => d.with_unit_rows()?,
-            None => sphere_gaussian_targets(config.n, config.dim, &mut rng_from_seed(ctx.seed)),
+            None => sphere_gaussian_targets(
+                config.n,
+                config.dim,
+                &mut stream_rng(ctx.seed, "data", &[]),
+            ),
         };
         if data.len() < 2 {
             return Err(DataError::Invalid("gd-global-min needs at least 2 points".into()).into());
@@ -148,7 +152,7 @@ impl GdGlobalMin {
             scaling: Scaling::Ntk,
         }
         .init(
-            &mut rng_from_seed(ctx.seed.wrapping_add(width as u64)),
+            &mut stream_rng(ctx.seed, "init", &[width as u64]),
             &ctx.device,
         );
         let w0 = model.inner.val().detach();

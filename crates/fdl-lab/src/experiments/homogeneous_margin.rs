@@ -12,7 +12,7 @@ use crate::report::{Check, Comparison};
 use crate::rules::{Variants, at_least, one_of, positive};
 use crate::stats::{Measured, StatError, largest_step_drop, loglog_slope, min_of};
 use crate::tracking::{Tracking, Trajectory, log_probes, train_tracked};
-use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
+use fdl_data::{Dataset, DigitsTask, digits_split, stream_rng};
 use fdl_models::{Homogeneous, ReluNetConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{Batch, Loss, LpGeometry, Method, StepRule, StepRuleKind, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
@@ -236,7 +236,7 @@ impl HomogeneousMargin {
             width: config.width,
             outputs: 1,
         }
-        .init(&mut rng_from_seed(ctx.seed), &ctx.device)
+        .init(&mut stream_rng(ctx.seed, "init", &[]), &ctx.device)
         .to_two_layer();
         let degree = f64::from(net.homogeneity_degree());
         let shift = match config.smoothed_loss {

@@ -7,7 +7,7 @@ use crate::experiment::RunContext;
 use crate::rules::{at_least, margin_loss, one_of, positive};
 use crate::tracking::train_probed;
 use fdl_analysis::{cosine, normalized_margin_l2};
-use fdl_data::{DataError, Dataset, rng_from_seed};
+use fdl_data::{DataError, Dataset, stream_rng};
 use fdl_models::{Homogeneous, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, Schedule, StepRule, StepRuleKind, TrainConfig, Trainer,
@@ -40,7 +40,7 @@ pub(crate) fn linear_data(
 ) -> Result<LinearData, LabError> {
     let data = match ctx.data.clone() {
         Some(d) => d,
-        None => generate(&mut rng_from_seed(ctx.seed)),
+        None => generate(&mut stream_rng(ctx.seed, "data", &[])),
     };
     upload_linear_data(ctx, data, "dataset.csv")
 }

@@ -13,7 +13,7 @@ use crate::tracking::train_probed;
 use fdl_analysis::{
     SolveStatus, lp_norm, min_l1_interpolant, min_l2_interpolant, q_alpha_interpolant, top_singular,
 };
-use fdl_data::{DataError, rng_from_seed, sparse_regression};
+use fdl_data::{DataError, sparse_regression, stream_rng};
 use fdl_models::{
     DiagonalNetConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -170,7 +170,7 @@ impl Experiment for KernelVsRich {
         let (data, planted_beta) = match &ctx.data {
             Some(d) => (d.clone(), None),
             None => {
-                let mut rng = rng_from_seed(ctx.seed);
+                let mut rng = stream_rng(ctx.seed, "data", &[]);
                 let (d, b) = sparse_regression(config.n, config.dim, config.sparsity, &mut rng);
                 (d, Some(b))
             }

@@ -14,7 +14,7 @@ use crate::stats::{loglog_slope, max_of};
 use crate::tracking::train_probed;
 use burn::tensor::Tensor;
 use fdl_analysis::kernel_gd_predictions;
-use fdl_data::{Dataset, gaussian_random_labels, rng_from_seed};
+use fdl_data::{Dataset, gaussian_random_labels, stream_rng};
 use fdl_models::{
     LinearizedMlp, Mlp, MlpConfig, ScalarModel, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -233,7 +233,7 @@ impl LazyDrift {
         let all = gaussian_random_labels(
             config.n + config.test_n,
             config.dim,
-            &mut rng_from_seed(ctx.seed),
+            &mut stream_rng(ctx.seed, "data", &[]),
         );
         let d = config.dim;
         let split = |range: std::ops::Range<usize>| {
@@ -263,7 +263,7 @@ impl LazyDrift {
             bias_std: config.bias_std,
         }
         .init(
-            &mut rng_from_seed(ctx.seed.wrapping_add(width as u64)),
+            &mut stream_rng(ctx.seed, "init", &[width as u64]),
             &ctx.device,
         )
     }

@@ -17,7 +17,9 @@ use fdl_analysis::{
     MaxMargin, SolveStatus, cosine, dot, l2_max_margin, lp_max_margin, min_margin, norm2,
     top_singular,
 };
-use fdl_data::{Dataset, asymmetric_gaussian_2d, normal_values, rng_from_seed, soudry_2d};
+use fdl_data::{
+    Dataset, asymmetric_gaussian_2d, cell_seed, normal_values, rng_from_seed, soudry_2d, stream_rng,
+};
 use fdl_models::{DeepLinearConfig, LinearPredictor, to_host};
 use fdl_optim::{
     Loss, LpGeometry, Method, NormScope, Sampling, Schedule, StepRule, StepRuleKind, TrainConfig,
@@ -358,7 +360,7 @@ impl LogisticMaxMargin {
         match ctx.data.clone() {
             Some(data) => sets.push(("", "data", Role::Generic, data, "dataset.csv")),
             None => {
-                let mut rng = rng_from_seed(ctx.seed);
+                let mut rng = stream_rng(ctx.seed, "data", &[]);
                 sets.push((
                     "",
                     "soudry-2d",
@@ -508,7 +510,7 @@ impl LogisticMaxMargin {
         for &batch in &config.sgd_batches {
             let sampling = Sampling::WithReplacement {
                 batch,
-                seed: (ctx.seed << 32) | batch as u64,
+                seed: cell_seed(ctx.seed, "sgd", &[batch as u64]),
             };
             runs.push(Self::train(
                 ctx,

@@ -4,6 +4,7 @@
 //! 2.1). SCIENCE.md, section B.
 
 use crate::Config;
+use crate::cells::{mean_and_spread, run_cells};
 use crate::device::Precision;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{Experiment, Figure, RunContext};
@@ -12,12 +13,11 @@ use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
 use crate::rules::{RuleExt, at_least, each, positive, sweep};
 use crate::stats::{SampleComplexity, StatError, loglog_slope, sample_complexity};
-use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
 use fdl_analysis::{
     SolveStatus, kernel_ridge, kernel_svm, symmetric_eigenvalues, two_layer_relu_ntk,
 };
-use fdl_data::{Dataset, XorNoise, rng_from_seed, xor_cube};
+use fdl_data::{Dataset, XorNoise, cell_seed, rng_from_seed, stream_rng, xor_cube};
 use fdl_models::{
     Classifier, LinearizedTwoLayer, OuterLayer, ReluNetConfig, ScalarModel, Scaling,
     TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
@@ -468,7 +468,7 @@ impl Experiment for NtkVsRegularized {
                 config.n_test,
                 d,
                 XorNoise::Cube,
-                &mut rng_from_seed(seed ^ 0x7e57 ^ d as u64),
+                &mut stream_rng(seed, "test-data", &[d as u64]),
             );
             let (x_test, y_test) = (features(&test), test.y().to_vec());
             let grid = n_grid(config, d);
@@ -479,7 +479,7 @@ impl Experiment for NtkVsRegularized {
                         n_max,
                         d,
                         XorNoise::Cube,
-                        &mut rng_from_seed(seed.wrapping_add(1_000 * s as u64 + d as u64)),
+                        &mut stream_rng(seed, "train-data", &[s as u64, d as u64]),
                     );
                     (features(&data), data.y().to_vec())
                 })
@@ -491,7 +491,7 @@ impl Experiment for NtkVsRegularized {
                         grid[0],
                         d,
                         XorNoise::Cube,
-                        &mut rng_from_seed(seed.wrapping_add(d as u64)),
+                        &mut stream_rng(seed, "train-data", &[0, d as u64]),
                     ),
                 )?;
             }
@@ -527,7 +527,7 @@ impl Experiment for NtkVsRegularized {
                             train,
                             test,
                             dim,
-                            seed: seed.wrapping_add(7_919 * s as u64 + n as u64),
+                            seed: cell_seed(seed, "init", &[s as u64, n as u64, d as u64]),
                         };
                         Ok(match job {
                             Learner::Net => {

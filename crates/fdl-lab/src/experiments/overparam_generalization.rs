@@ -4,6 +4,7 @@
 //! (SCIENCE.md, section B, "Does overparametrization hurt generalization?").
 
 use crate::Config;
+use crate::cells::{mean_and_spread, run_cells};
 use crate::device::Precision;
 use crate::error::LabError;
 use crate::experiment::{Experiment, Figure, RunContext};
@@ -11,9 +12,8 @@ use crate::figures::{Legend, Panel, Series};
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
 use crate::rules::{RuleExt, at_least, positive, sweep, within};
-use crate::sweep::{mean_and_spread, run_cells};
 use burn::tensor::Device;
-use fdl_data::{Dataset, DigitsTask, digits_split, rng_from_seed};
+use fdl_data::{Dataset, DigitsTask, cell_seed, digits_split, rng_from_seed};
 use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
 use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
@@ -307,7 +307,9 @@ impl Experiment for OverparamGeneralization {
             });
         }
         // The permutation's seed is the run's (digits_split's own split seed is fixed).
-        let shuffle = config.shuffle_labels.then_some(ctx.seed ^ 0x5eed_1abe1);
+        let shuffle = config
+            .shuffle_labels
+            .then_some(cell_seed(ctx.seed, "label-shuffle", &[]));
         let binary = Self::split(config.n_train, Task::Binary, shuffle)?;
         let ten = Self::split(config.n_train, Task::TenClass, shuffle)?;
         ctx.folder.write_dataset(
@@ -332,7 +334,7 @@ impl Experiment for OverparamGeneralization {
                     Task::TenClass => &ten,
                     Task::Binary => &binary,
                 };
-                let cell_seed = seed.wrapping_add(1000 * s as u64 + m as u64);
+                let cell_seed = cell_seed(seed, "init", &[s as u64, m as u64]);
                 Self::train_cell(config, split, variants[v], m, cell_seed, &device, &progress)
             })
         })?;

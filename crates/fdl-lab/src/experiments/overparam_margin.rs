@@ -4,6 +4,7 @@
 //! is wide enough (Wei, Lee, Liu, Ma 2019, arXiv:1810.05369). SCIENCE.md, section B.
 
 use crate::Config;
+use crate::cells::run_cells;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
@@ -11,12 +12,11 @@ use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
 use crate::rules::{RuleExt, at_least, decreasing, each, positive, sweep};
 use crate::stats::{StatError, largest_drop, max_of, min_of};
-use crate::sweep::run_cells;
 use burn::tensor::Device;
 use fdl_analysis::{
     SolveStatus, kernel_svm, lifted_l1_margin, relu_feature_kernel, relu_feature_sup,
 };
-use fdl_data::{DataError, Dataset, rng_from_seed, sine_boundary_2d};
+use fdl_data::{DataError, Dataset, cell_seed, rng_from_seed, sine_boundary_2d, stream_rng};
 use fdl_models::{Classifier, ReluNetConfig, tensor2_from_host, to_host};
 use fdl_optim::{ContinuationConfig, Labels, train_regularized};
 use indicatif::ProgressBar;
@@ -198,7 +198,7 @@ impl OverparamMargin {
                 }
                 d.clone()
             }
-            None => sine_boundary_2d(config.n, &mut rng_from_seed(ctx.seed)),
+            None => sine_boundary_2d(config.n, &mut stream_rng(ctx.seed, "data", &[])),
         };
         ctx.folder.write_dataset("dataset.csv", &data)?;
         Ok(data)
@@ -314,7 +314,7 @@ impl Experiment for OverparamMargin {
         let (device, progress, seed) = (ctx.device.clone(), ctx.progress().clone(), ctx.seed);
         let runs = ctx.timed("sweep", |_| {
             run_cells(&cells, |&(m, k)| {
-                let cell_seed = seed ^ ((m as u64) << 32) ^ (k as u64 + 1);
+                let cell_seed = cell_seed(seed, "init", &[m as u64, k as u64]);
                 Self::train_restart(config, &x, d, &labels, m, cell_seed, &device, &progress)
             })
         })?;

@@ -4,6 +4,7 @@
 //! arXiv:1712.06559). SCIENCE.md, section A.
 
 use crate::Config;
+use crate::cells::run_cells;
 use crate::error::{ConfigError, LabError};
 use crate::experiment::{Experiment, Figure, RunContext};
 use crate::figures::{Legend, Panel, Series};
@@ -11,12 +12,11 @@ use crate::recorder::Metrics;
 use crate::report::{Check, Comparison};
 use crate::rules::{at_least, each, positive};
 use crate::stats::Measured;
-use crate::sweep::run_cells;
 use burn::tensor::Device;
 use faer::Mat;
 use faer::linalg::solvers::Solve;
 use fdl_analysis::{least_squares_spectrum, sgd_rate};
-use fdl_data::{normal_values, rng_from_seed};
+use fdl_data::{normal_values, rng_from_seed, stream_rng};
 use fdl_models::{DeepLinearConfig, tensor1_from_host, tensor2_from_host};
 use fdl_optim::{
     Batch, Loss, LpGeometry, Method, Sampling, StepRule, StepRuleKind, TrainConfig, Trainer,
@@ -279,7 +279,7 @@ impl Experiment for SgdInterpolation {
             ));
         }
         let (n, d) = (config.n, config.dim);
-        let mut rng = rng_from_seed(ctx.seed);
+        let mut rng = stream_rng(ctx.seed, "data", &[]);
         let x = gaussian_rows(n, d, &mut rng);
         let y = normal_values(n, 1.0, &mut rng);
         let (lambda_1, lambda_min) = least_squares_spectrum(&x, d);

@@ -13,7 +13,7 @@ use crate::report::{Check, Comparison};
 use crate::rules::{at_least, positive, sweep};
 use crate::stats::{Measured, linear_slope};
 use fdl_analysis::symmetric_eigenvalues;
-use fdl_data::{normal_values, rng_from_seed};
+use fdl_data::{normal_values, stream_rng};
 use fdl_models::{Factorization, factorization_hessian_vector, gradient, hessian, hessian_vector};
 use fdl_optim::descend;
 use rand::Rng;
@@ -231,7 +231,7 @@ impl Experiment for StrictSaddle {
             ));
         }
         let (d, r, eta) = (config.dim, config.rank, config.step_size);
-        let mut rng = rng_from_seed(ctx.seed);
+        let mut rng = stream_rng(ctx.seed, "data", &[]);
         let mut lambdas: Vec<f64> = (0..r)
             .map(|_| rng.random_range(config.eigen_low..=config.eigen_high))
             .collect();

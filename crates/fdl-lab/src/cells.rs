@@ -1,4 +1,4 @@
-//! Independent cells of a sweep (width x seed x ...) run in parallel on the available cores
+//! Independent cells inside one run (width x seed x ...) run in parallel on the available cores
 //! (rayon), advancing one shared progress bar.
 
 use crate::error::LabError;

@@ -1,0 +1,787 @@
+//! Aggregation of a sweep's cells: `summary.csv` (one row per cell), `aggregate.csv` (per grid
+//! point and quantity: mean and 95% t interval over seeds, pass rate of each check), `report.md`
+//! with the pass-rate table, and figures with 95% bands.
+
+use super::interval::{Interval, mean_interval95};
+use super::{CellState, Sweep, Tally};
+use crate::error::LabError;
+use crate::experiment::Figure;
+use crate::figures::{Panel, Series};
+use crate::report::{Verdict, fmt_num};
+use crate::run_folder::write_atomically;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One check of a cell's report.json.
+#[derive(Debug, Clone)]
+pub struct CheckRecord {
+    /// Its name.
+    pub name: String,
+    /// Measured value (NaN when not measured).
+    pub value: f64,
+    /// Threshold.
+    pub threshold: f64,
+    /// `>=`, `<=`, `<` or `>`.
+    pub comparison: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+}
+
+/// What a cell left: its state, and for a complete cell its checks, headline and run time.
+#[derive(Debug, Clone)]
+pub struct CellResult {
+    /// The cell's index.
+    pub index: usize,
+    /// Its state.
+    pub state: CellState,
+    /// Its checks (empty unless complete).
+    pub checks: Vec<CheckRecord>,
+    /// Its headline numbers.
+    pub headline: Map<String, Value>,
+    /// Wall-clock seconds of the run (manifest.json).
+    pub wall_seconds: Option<f64>,
+}
+
+/// Reads every cell's results.
+pub fn load(sweep: &Sweep) -> Vec<CellResult> {
+    sweep
+        .cells
+        .iter()
+        .map(|cell| {
+            let state = sweep.state(cell.index);
+            let dir = sweep.cell_dir(cell.index);
+            let read = |file: &str| {
+                std::fs::read_to_string(dir.join(file))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .unwrap_or(Value::Null)
+            };
+            let (report, manifest) = match state {
+                CellState::Complete(_) => (read("report.json"), read("manifest.json")),
+                _ => (Value::Null, Value::Null),
+            };
+            let checks = report["checks"]
+                .as_array()
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| CheckRecord {
+                            name: c["name"].as_str().unwrap_or_default().to_string(),
+                            value: c["value"].as_f64().unwrap_or(f64::NAN),
+                            threshold: c["threshold"].as_f64().unwrap_or(f64::NAN),
+                            comparison: c["comparison"].as_str().unwrap_or_default().to_string(),
+                            verdict: serde_json::from_value(c["verdict"].clone())
+                                .unwrap_or(Verdict::Fail),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            CellResult {
+                index: cell.index,
+                state,
+                checks,
+                headline: report["headline"].as_object().cloned().unwrap_or_default(),
+                wall_seconds: manifest["wall_seconds"].as_f64(),
+            }
+        })
+        .collect()
+}
+
+/// The numbers under `path` in a headline: dot-separated keys or array indices, `*` for every
+/// element of an array (in order).
+pub fn lookup(headline: &Map<String, Value>, path: &str) -> Vec<f64> {
+    let mut current: Vec<&Value> = Vec::new();
+    let mut parts = path.split('.');
+    let Some(first) = parts.next().and_then(|k| headline.get(k)) else {
+        return Vec::new();
+    };
+    current.push(first);
+    for part in parts {
+        current = current
+            .into_iter()
+            .flat_map(|v| -> Vec<&Value> {
+                match (part, v) {
+                    ("*", Value::Array(items)) => items.iter().collect(),
+                    (k, Value::Object(m)) => m.get(k).into_iter().collect(),
+                    (k, Value::Array(items)) => k
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.get(i))
+                        .into_iter()
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            })
+            .collect();
+    }
+    current.into_iter().filter_map(Value::as_f64).collect()
+}
+
+/// The scalar numbers of a headline as `path = value`, through objects and arrays of objects
+/// (arrays of plain numbers, such as a weight vector, are left out).
+pub fn scalars(headline: &Map<String, Value>) -> Vec<(String, f64)> {
+    fn walk(v: &Value, path: String, out: &mut Vec<(String, f64)>) {
+        match v {
+            Value::Number(n) => out.extend(n.as_f64().map(|x| (path, x))),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    walk(v, format!("{path}.{k}"), out);
+                }
+            }
+            Value::Array(items) if !items.iter().all(Value::is_number) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{path}.{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in headline {
+        walk(v, k.clone(), &mut out);
+    }
+    out
+}
+
+/// The state of a cell as a word, and the exit code its run gave.
+fn status(state: &CellState) -> (&'static str, Option<i32>) {
+    match state {
+        CellState::Complete(Verdict::Pass) => ("pass", Some(crate::error::EXIT_PASS)),
+        CellState::Complete(Verdict::Fail) => ("fail", Some(crate::error::EXIT_FAIL)),
+        CellState::Complete(Verdict::Undecided) => {
+            ("undecided", Some(crate::error::EXIT_UNDECIDED))
+        }
+        CellState::Failed(e) => ("could not finish", Some(e.exit_code)),
+        CellState::Missing => ("not run", None),
+    }
+}
+
+/// Check names in order of first appearance.
+fn check_names(results: &[CellResult]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for c in results.iter().flat_map(|r| &r.checks) {
+        if !names.contains(&c.name) {
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
+/// `summary.csv`: one row per cell.
+fn summary_csv(sweep: &Sweep, results: &[CellResult]) -> Result<Vec<u8>, LabError> {
+    let checks = check_names(results);
+    let mut headline_keys: Vec<String> = Vec::new();
+    for r in results {
+        for (k, _) in scalars(&r.headline) {
+            if !headline_keys.contains(&k) {
+                headline_keys.push(k);
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err =
+        |e: csv::Error| LabError::io(&sweep.folder.join("summary.csv"), std::io::Error::other(e));
+    let mut header: Vec<String> = vec!["cell".into(), "point".into()];
+    header.extend(sweep.spec.axes().iter().map(|a| a.to_string()));
+    header.extend(["seed", "status", "exit_code", "error", "wall_seconds"].map(String::from));
+    for c in &checks {
+        header.push(format!("check:{c}"));
+        header.push(format!("pass:{c}"));
+    }
+    header.extend(headline_keys.iter().map(|k| format!("headline:{k}")));
+    w.write_record(&header).map_err(csv_err)?;
+    for (cell, r) in sweep.cells.iter().zip(results) {
+        let (word, code) = status(&r.state);
+        let mut row: Vec<String> = vec![sweep.cell_name(cell.index), cell.point.to_string()];
+        row.extend(cell.values.iter().map(|(_, v)| plain(v)));
+        row.push(cell.seed.to_string());
+        row.push(word.to_string());
+        row.push(code.map_or_else(String::new, |c| c.to_string()));
+        row.push(match &r.state {
+            CellState::Failed(e) => e.error.clone(),
+            _ => String::new(),
+        });
+        row.push(
+            r.wall_seconds
+                .map_or_else(String::new, |s| format!("{s:.3}")),
+        );
+        for name in &checks {
+            match r.checks.iter().find(|c| &c.name == name) {
+                Some(c) => {
+                    row.push(number(c.value));
+                    row.push((c.verdict == Verdict::Pass).to_string());
+                }
+                None => row.extend([String::new(), String::new()]),
+            }
+        }
+        let values = scalars(&r.headline);
+        for k in &headline_keys {
+            row.push(
+                values
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map_or_else(String::new, |(_, v)| number(*v)),
+            );
+        }
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| csv_err(e.into_error().into()))
+}
+
+/// A TOML value as a CSV cell (strings without quotes).
+fn plain(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// A number in full precision (empty for NaN).
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// Per grid point: each check's values and passes, and each headline scalar's values.
+struct PointStats {
+    checks: Vec<(String, Vec<f64>, usize, usize, f64, String)>,
+    headline: Vec<(String, Vec<f64>)>,
+}
+
+fn point_stats(sweep: &Sweep, results: &[CellResult], point: usize) -> PointStats {
+    let cells: Vec<&CellResult> = sweep
+        .cells
+        .iter()
+        .zip(results)
+        .filter(|(c, _)| c.point == point)
+        .map(|(_, r)| r)
+        .collect();
+    let complete: Vec<&&CellResult> = cells
+        .iter()
+        .filter(|r| matches!(r.state, CellState::Complete(_)))
+        .collect();
+    let checks = check_names(results)
+        .into_iter()
+        .map(|name| {
+            let found: Vec<&CheckRecord> = complete
+                .iter()
+                .filter_map(|r| r.checks.iter().find(|c| c.name == name))
+                .collect();
+            let passes = found.iter().filter(|c| c.verdict == Verdict::Pass).count();
+            let (threshold, comparison) = found.first().map_or((f64::NAN, String::new()), |c| {
+                (c.threshold, c.comparison.clone())
+            });
+            let values = found.iter().map(|c| c.value).collect();
+            (name, values, passes, found.len(), threshold, comparison)
+        })
+        .collect();
+    let mut headline: Vec<(String, Vec<f64>)> = Vec::new();
+    for r in &complete {
+        for (k, v) in scalars(&r.headline) {
+            match headline.iter_mut().find(|(key, _)| *key == k) {
+                Some((_, values)) => values.push(v),
+                None => headline.push((k, vec![v])),
+            }
+        }
+    }
+    PointStats { checks, headline }
+}
+
+/// `aggregate.csv`: per grid point and quantity, n, mean and 95% t interval; for checks also
+/// the pass count and rate.
+fn aggregate_csv(sweep: &Sweep, stats: &[PointStats]) -> Result<Vec<u8>, LabError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| {
+        LabError::io(
+            &sweep.folder.join("aggregate.csv"),
+            std::io::Error::other(e),
+        )
+    };
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(sweep.spec.axes().iter().map(|a| a.to_string()));
+    header.extend(
+        [
+            "quantity",
+            "n",
+            "mean",
+            "ci95_low",
+            "ci95_high",
+            "passes",
+            "cells",
+            "pass_rate",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).map_err(csv_err)?;
+    for (point, s) in stats.iter().enumerate() {
+        let axes: Vec<String> = sweep
+            .spec
+            .point_values(point)
+            .iter()
+            .map(|(_, v)| plain(v))
+            .collect();
+        let interval = |values: &[f64]| -> [String; 4] {
+            match mean_interval95(values) {
+                Some(Interval { n, mean, low, high }) => {
+                    [n.to_string(), number(mean), number(low), number(high)]
+                }
+                None => ["0".into(), String::new(), String::new(), String::new()],
+            }
+        };
+        for (name, values, passes, cells, _, _) in &s.checks {
+            let mut row = vec![point.to_string()];
+            row.extend(axes.iter().cloned());
+            row.push(format!("check:{name}"));
+            row.extend(interval(values));
+            row.push(passes.to_string());
+            row.push(cells.to_string());
+            row.push(format!("{:.4}", *passes as f64 / (*cells).max(1) as f64));
+            w.write_record(&row).map_err(csv_err)?;
+        }
+        for (name, values) in &s.headline {
+            let mut row = vec![point.to_string()];
+            row.extend(axes.iter().cloned());
+            row.push(format!("headline:{name}"));
+            row.extend(interval(values));
+            row.extend([String::new(), String::new(), String::new()]);
+            w.write_record(&row).map_err(csv_err)?;
+        }
+    }
+    w.into_inner().map_err(|e| csv_err(e.into_error().into()))
+}
+
+/// A grid point's label: `a=1, b=x`, or `all cells` without axes.
+fn point_label(sweep: &Sweep, point: usize) -> String {
+    let values = sweep.spec.point_values(point);
+    if values.is_empty() {
+        "all cells".into()
+    } else {
+        values
+            .iter()
+            .map(|(k, v)| format!("{k}={}", plain(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `mean [low, high]`.
+fn interval_text(values: &[f64]) -> String {
+    match mean_interval95(values) {
+        Some(i) if i.n > 1 => format!(
+            "{} [{}, {}]",
+            fmt_num(i.mean),
+            fmt_num(i.low),
+            fmt_num(i.high)
+        ),
+        Some(i) => fmt_num(i.mean),
+        None => "n/a".into(),
+    }
+}
+
+/// The sweep's `report.md`.
+fn report_md(
+    sweep: &Sweep,
+    results: &[CellResult],
+    stats: &[PointStats],
+    tally: &Tally,
+    figures: &[String],
+) -> String {
+    let spec = &sweep.spec;
+    let mut md = format!(
+        "# Sweep: {}{}\n\n{} cells: {} grid point(s) x {} seed(s) ({}). Spec: `sweep.toml`.\n\n**{tally}.**\n\n",
+        spec.experiment,
+        if spec.quick { " (--quick)" } else { "" },
+        sweep.cells.len(),
+        spec.points(),
+        spec.seeds.len(),
+        seeds_text(&spec.seeds),
+    );
+    let points: Vec<usize> = (0..spec.points()).collect();
+    md.push_str("## Pass rate per check (cells passing / complete cells)\n\n| check | threshold |");
+    for &p in &points {
+        let _ = write!(md, " {} |", point_label(sweep, p));
+    }
+    md.push_str("\n|---|---|");
+    md.push_str(&"---|".repeat(points.len()));
+    md.push('\n');
+    for (k, (name, ..)) in stats
+        .first()
+        .map_or(&[][..], |s| &s.checks[..])
+        .iter()
+        .enumerate()
+    {
+        let (_, _, _, _, threshold, comparison) = &stats[0].checks[k];
+        let _ = write!(md, "| {name} | {comparison} {} |", fmt_num(*threshold));
+        for s in stats {
+            let (_, _, passes, cells, ..) = &s.checks[k];
+            let _ = write!(md, " {passes}/{cells} |");
+        }
+        md.push('\n');
+    }
+    md.push_str("\n## Check values: mean [95% t interval] over seeds\n\n| check |");
+    for &p in &points {
+        let _ = write!(md, " {} |", point_label(sweep, p));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|".repeat(points.len()));
+    md.push('\n');
+    for (k, (name, ..)) in stats
+        .first()
+        .map_or(&[][..], |s| &s.checks[..])
+        .iter()
+        .enumerate()
+    {
+        let _ = write!(md, "| {name} |");
+        for s in stats {
+            let _ = write!(md, " {} |", interval_text(&s.checks[k].1));
+        }
+        md.push('\n');
+    }
+    let troubled: Vec<String> = sweep
+        .cells
+        .iter()
+        .zip(results)
+        .filter_map(|(cell, r)| {
+            let what = match &r.state {
+                CellState::Complete(Verdict::Pass) => return None,
+                CellState::Complete(v) => {
+                    let names: Vec<&str> = r
+                        .checks
+                        .iter()
+                        .filter(|c| c.verdict != Verdict::Pass)
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    format!("{}: {}", v.word(), names.join("; "))
+                }
+                CellState::Failed(e) => {
+                    format!("could not finish (exit {}): {}", e.exit_code, e.error)
+                }
+                CellState::Missing => "not run".into(),
+            };
+            Some(format!(
+                "- cell {} ({}): {what}",
+                sweep.cell_name(cell.index),
+                sweep.describe(cell)
+            ))
+        })
+        .collect();
+    if !troubled.is_empty() {
+        md.push_str("\n## Cells that did not pass\n\n");
+        md.push_str(&troubled.join("\n"));
+        md.push('\n');
+    }
+    if !figures.is_empty() {
+        md.push_str("\n## Figures\n\nMean over seeds with its 95% t interval (band) and every seed (points).\n\n");
+        for f in figures {
+            let _ = writeln!(md, "![{f}]({f})\n");
+        }
+    }
+    md.push_str("\nFiles: `summary.csv` (one row per cell), `aggregate.csv` (per grid point: mean, 95% t interval, pass rate), `cells/NNNN/` (each cell's run folder).\n");
+    md
+}
+
+/// `0..32` for a contiguous run of seeds, else the list.
+pub fn seeds_text(seeds: &[u64]) -> String {
+    let contiguous = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if contiguous && seeds.len() > 2 => format!("seeds {a}..{}", b + 1),
+        _ => format!(
+            "seeds {}",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What `collect` produced.
+#[derive(Debug)]
+pub struct Collected {
+    /// Cell counts.
+    pub tally: Tally,
+    /// The report text.
+    pub report: String,
+}
+
+/// Writes `summary.csv`, `aggregate.csv`, the figures and `report.md` into the sweep folder.
+pub fn collect(sweep: &Sweep) -> Result<Collected, LabError> {
+    let results = load(sweep);
+    let tally = sweep.tally();
+    let stats: Vec<PointStats> = (0..sweep.spec.points())
+        .map(|p| point_stats(sweep, &results, p))
+        .collect();
+    write_atomically(
+        &sweep.folder.join("summary.csv"),
+        &summary_csv(sweep, &results)?,
+    )?;
+    write_atomically(
+        &sweep.folder.join("aggregate.csv"),
+        &aggregate_csv(sweep, &stats)?,
+    )?;
+    let mut figures = vec![checks_figure(sweep, &results)];
+    figures.extend(
+        sweep
+            .spec
+            .plots
+            .iter()
+            .enumerate()
+            .map(|(k, p)| plot_figure(sweep, &results, k, &p.x, &p.y)),
+    );
+    figures.retain(|f| f.panels.iter().any(|p| !p.series.is_empty()));
+    let names = crate::lab::draw(&sweep.folder, &figures)?;
+    let report = report_md(sweep, &results, &stats, &tally, &names);
+    write_atomically(&sweep.folder.join("report.md"), report.as_bytes())?;
+    Ok(Collected { tally, report })
+}
+
+/// What the x axis of a figure is.
+enum XAxis {
+    /// A grid or zip axis.
+    Axis(usize),
+    /// The seed.
+    Seed,
+    /// A headline path.
+    Path(String),
+}
+
+/// A TOML number as f64.
+fn as_number(v: &toml::Value) -> Option<f64> {
+    v.as_float().or(v.as_integer().map(|i| i as f64))
+}
+
+/// The axis of a grid with one axis, if its values are numbers.
+fn numeric_axis(sweep: &Sweep) -> Option<usize> {
+    let numeric =
+        || (0..sweep.spec.points()).all(|p| as_number(&sweep.spec.point_values(p)[0].1).is_some());
+    (sweep.spec.axes().len() == 1 && numeric()).then_some(0)
+}
+
+/// `(series label, x, y)` points of one quantity in every complete cell.
+fn points_of(
+    sweep: &Sweep,
+    results: &[CellResult],
+    x: &XAxis,
+    y: &dyn Fn(&CellResult) -> Vec<f64>,
+) -> Vec<(String, f64, f64)> {
+    let mut out = Vec::new();
+    for (cell, r) in sweep.cells.iter().zip(results) {
+        if !matches!(r.state, CellState::Complete(_)) {
+            continue;
+        }
+        let ys = y(r);
+        let (label, xs) = match x {
+            XAxis::Axis(k) => {
+                let others: Vec<String> = cell
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i != k)
+                    .map(|(_, (k, v))| format!("{k}={}", plain(v)))
+                    .collect();
+                let xv = as_number(&cell.values[*k].1);
+                (others.join(", "), xv.into_iter().collect::<Vec<_>>())
+            }
+            XAxis::Seed => (point_label(sweep, cell.point), vec![cell.seed as f64]),
+            XAxis::Path(p) => (point_label(sweep, cell.point), lookup(&r.headline, p)),
+        };
+        if xs.len() == ys.len() {
+            out.extend(xs.into_iter().zip(ys).map(|(a, b)| (label.clone(), a, b)));
+        }
+    }
+    out
+}
+
+/// A panel of mean lines with 95% bands and per-seed points, one series per label.
+fn band_panel(title: &str, x_label: &str, points: &[(String, f64, f64)], seed_axis: bool) -> Panel {
+    let mut labels: Vec<&str> = Vec::new();
+    for (l, ..) in points {
+        if !labels.contains(&l.as_str()) {
+            labels.push(l);
+        }
+    }
+    let mut series = Vec::new();
+    for label in labels {
+        let mine: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|(l, ..)| l == label)
+            .map(|&(_, x, y)| (x, y))
+            .filter(|(_, y)| y.is_finite())
+            .collect();
+        let mut by_x: BTreeMap<i64, (f64, Vec<f64>)> = BTreeMap::new();
+        if seed_axis {
+            // Across seeds: one mean and interval, drawn over the seed range.
+            let ys: Vec<f64> = mine.iter().map(|p| p.1).collect();
+            let lo = mine.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let hi = mine.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            for x in [lo, hi] {
+                by_x.insert(ordered(x), (x, ys.clone()));
+            }
+        } else {
+            for &(x, y) in &mine {
+                by_x.entry(ordered(x)).or_insert((x, Vec::new())).1.push(y);
+            }
+        }
+        let stats: Vec<(f64, Interval)> = by_x
+            .values()
+            .filter_map(|(x, ys)| mean_interval95(ys).map(|i| (*x, i)))
+            .collect();
+        let name = if label.is_empty() {
+            "mean".to_string()
+        } else {
+            label.to_string()
+        };
+        let mean = Series::line(name, stats.iter().map(|(x, i)| (*x, i.mean)).collect());
+        // Over seeds the mean is one number drawn across the range: no markers that would look
+        // like two measurements.
+        series.push(if seed_axis { mean } else { mean.with_markers() });
+        let banded: Vec<&(f64, Interval)> =
+            stats.iter().filter(|(_, i)| i.low.is_finite()).collect();
+        if !banded.is_empty() {
+            series.push(Series::band(
+                banded.iter().map(|(x, i)| (*x, i.low)).collect(),
+                banded.iter().map(|(x, i)| (*x, i.high)).collect(),
+            ));
+        }
+        series.push(Series::companion_points(mine));
+    }
+    let ys: Vec<f64> = points
+        .iter()
+        .map(|p| p.2)
+        .filter(|y| y.is_finite())
+        .collect();
+    let positive = !ys.is_empty() && ys.iter().all(|&y| y > 0.0);
+    let spread = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        / ys.iter().copied().fold(f64::INFINITY, f64::min);
+    Panel {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: String::new(),
+        log_y: positive && spread > 100.0,
+        series,
+        ..Default::default()
+    }
+}
+
+/// Sortable key of a finite x.
+fn ordered(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    if bits < 0 { bits ^ i64::MAX } else { bits }
+}
+
+/// `figures/checks.svg`: every check's value against the grid's one numeric axis (or the seed),
+/// with its threshold.
+fn checks_figure(sweep: &Sweep, results: &[CellResult]) -> Figure {
+    let x = numeric_axis(sweep).map_or(XAxis::Seed, XAxis::Axis);
+    let x_label = match x {
+        XAxis::Axis(k) => sweep.spec.axes()[k].to_string(),
+        _ => "seed".into(),
+    };
+    let panels = check_names(results)
+        .into_iter()
+        .filter_map(|name| {
+            let value = |r: &CellResult| -> Vec<f64> {
+                r.checks
+                    .iter()
+                    .filter(|c| c.name == name)
+                    .map(|c| c.value)
+                    .collect()
+            };
+            let points = points_of(sweep, results, &x, &value);
+            if points.iter().all(|p| !p.2.is_finite()) {
+                return None;
+            }
+            let threshold = results
+                .iter()
+                .flat_map(|r| &r.checks)
+                .find(|c| c.name == name)
+                .map(|c| (c.threshold, c.comparison.clone()));
+            let mut panel = band_panel(&name, &x_label, &points, matches!(x, XAxis::Seed));
+            if let Some((t, cmp)) = threshold
+                && t.is_finite()
+            {
+                let xs = points.iter().map(|p| p.1);
+                let lo = xs.clone().fold(f64::INFINITY, f64::min);
+                let hi = xs.fold(f64::NEG_INFINITY, f64::max);
+                panel.series.push(Series::reference(
+                    format!("threshold ({cmp} {})", fmt_num(t)),
+                    vec![(lo, t), (hi, t)],
+                ));
+                if panel.log_y && t <= 0.0 {
+                    panel.log_y = false;
+                }
+            }
+            Some(panel)
+        })
+        .collect();
+    Figure {
+        file: "checks.svg".into(),
+        panels,
+    }
+}
+
+/// `figures/plot-K.svg`: the spec's `[[plot]]` K.
+fn plot_figure(sweep: &Sweep, results: &[CellResult], k: usize, x: &str, y: &str) -> Figure {
+    let axis = match sweep.spec.axes().iter().position(|a| *a == x) {
+        Some(i) => XAxis::Axis(i),
+        None if x == "seed" => XAxis::Seed,
+        None => XAxis::Path(x.to_string()),
+    };
+    let value = |r: &CellResult| -> Vec<f64> {
+        match y.strip_prefix("check:") {
+            Some(name) => r
+                .checks
+                .iter()
+                .filter(|c| c.name == name)
+                .map(|c| c.value)
+                .collect(),
+            None => lookup(&r.headline, y),
+        }
+    };
+    let points = points_of(sweep, results, &axis, &value);
+    let panel = band_panel(
+        &format!("{y} against {x}"),
+        x,
+        &points,
+        matches!(axis, XAxis::Seed),
+    );
+    Figure {
+        file: format!("plot-{}.svg", k + 1),
+        panels: vec![panel],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_paths_reach_into_arrays_of_objects() {
+        let h: Map<String, Value> = serde_json::from_str(
+            r#"{"conv": [{"depth": 1, "r": 3.5, "beta": [1, 2]}, {"depth": 2, "r": 2.7, "beta": [3, 4]}], "m": 0.5}"#,
+        )
+        .unwrap();
+        assert_eq!(lookup(&h, "conv.*.depth"), [1.0, 2.0]);
+        assert_eq!(lookup(&h, "conv.1.r"), [2.7]);
+        assert_eq!(lookup(&h, "conv.*.beta.0"), [1.0, 3.0]);
+        assert_eq!(lookup(&h, "m"), [0.5]);
+        assert!(lookup(&h, "nothing.*").is_empty());
+        let s = scalars(&h);
+        let keys: Vec<&str> = s.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["conv.0.depth", "conv.0.r", "conv.1.depth", "conv.1.r", "m"]
+        );
+    }
+
+    #[test]
+    fn seed_lists_read_as_ranges_when_contiguous() {
+        assert_eq!(seeds_text(&[0, 1, 2, 3]), "seeds 0..4");
+        assert_eq!(seeds_text(&[0, 2]), "seeds 0, 2");
+        assert!(ordered(-1.0) < ordered(0.5) && ordered(0.5) < ordered(2.0));
+    }
+}
