@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -167,14 +168,17 @@ fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// The pid of the worker writing some cell's staging folder.
+/// The cell and pid of a worker writing its staging folder (`.NNNN.tmp-HOST-PID`).
 fn worker_pid(sw: &Path) -> Option<(String, u32)> {
     std::fs::read_dir(sw.join("cells"))
         .ok()?
         .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
         .find_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let (cell, pid) = name.strip_prefix('.')?.split_once(".tmp-")?;
+            let (cell, rest) = name.strip_prefix('.')?.split_once(".tmp-")?;
+            let (_, pid) = rest.rsplit_once('-')?;
+            cell.chars().all(|c| c.is_ascii_digit()).then_some(())?;
             Some((cell.to_string(), pid.parse().ok()?))
         })
 }
@@ -189,11 +193,13 @@ fn a_killed_worker_and_an_interrupted_sweep_lose_only_the_cells_in_flight() {
         "[grid]\n\"training.init_std\" = [0.1, 0.2, 0.3]\n",
     );
     let sw = dir.join("sw");
+    // In its own process group, which the Ctrl-C below signals as a terminal would.
     let mut sweep = Command::new(env!("CARGO_BIN_EXE_fdl"))
         .args(["sweep", "run", &spec, "--out", "sw", "--jobs", "1"])
         .current_dir(&dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     let limit = Duration::from_secs(120);
@@ -223,7 +229,7 @@ fn a_killed_worker_and_an_interrupted_sweep_lose_only_the_cells_in_flight() {
     )
     .unwrap();
     assert!(
-        record["error"].as_str().unwrap().contains("a signal"),
+        record["error"].as_str().unwrap().contains("signal 9"),
         "{record}"
     );
     // The sweep goes on; interrupt it (SIGINT, as Ctrl-C) once another cell is in flight.
@@ -231,7 +237,7 @@ fn a_killed_worker_and_an_interrupted_sweep_lose_only_the_cells_in_flight() {
         worker_pid(&sw).is_some_and(|(c, _)| c != killed)
     });
     Command::new("kill")
-        .args(["-INT", &sweep.id().to_string()])
+        .args(["-INT", "--", &format!("-{}", sweep.id())])
         .status()
         .unwrap();
     let status = sweep.wait().unwrap();
@@ -327,22 +333,59 @@ fn the_slurm_array_script_runs_each_missing_cell() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("2 array task(s)"), "{}", out.stdout);
-    let script = std::fs::read_dir(dir.join("sw/slurm"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().ends_with(".sbatch"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .expect("a script");
+    let file = |ext: &str| {
+        std::fs::read_dir(dir.join("sw/slurm"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().ends_with(ext))
+            .map(|e| e.path())
+            .expect("a file")
+    };
+    let script = std::fs::read_to_string(file(".sbatch")).unwrap();
     for line in [
         "#SBATCH --array=0-1",
         "#SBATCH --partition=debug",
         "#SBATCH --time=00:10:00",
         "#SBATCH --account=x",
-        "i=$(( SLURM_ARRAY_TASK_ID * 3 + j ))",
-        "[ \"$i\" -lt 4 ] || break",
         "sweep cell",
     ] {
         assert!(script.contains(line), "script lacks {line:?}:\n{script}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(file(".cells")).unwrap(),
+        "0 1 2\n3\n"
+    );
+    // Array task 1 as Slurm would start it: cell 3, and only it, completes.
+    let task = Command::new("bash")
+        .arg(file(".sbatch"))
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        task.status.success(),
+        "{}",
+        String::from_utf8_lossy(&task.stderr)
+    );
+    assert_eq!(
+        started(&dir.join("sw"))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect::<Vec<_>>(),
+        ["0003"]
+    );
+    // A spec with other cells may not read or extend the folder.
+    let other = write_spec(&dir, "[grid]\n\"training.init_std\" = [0.1, 0.3]\n");
+    for command in [&["status"][..], &["collect"], &["slurm", "--dry-run"]] {
+        let mut args = vec!["sweep", command[0], &other, "--out", "sw"];
+        args.extend(&command[1..]);
+        let refused = fdl_in(&dir, &args);
+        assert_eq!(refused.code, 2, "{command:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("another spec"),
+            "{}",
+            refused.stderr
+        );
     }
 }
 

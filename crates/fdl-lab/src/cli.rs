@@ -121,6 +121,9 @@ struct SlurmArgs {
     /// Cells each array task runs one after another.
     #[arg(long, default_value_t = 1)]
     cells_per_task: usize,
+    /// At most this many array tasks at once.
+    #[arg(long, value_name = "N")]
+    max_running: Option<usize>,
     /// A further #SBATCH option, verbatim (repeatable), e.g. --sbatch=--account=proj.
     #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
     extra: Vec<String>,
@@ -173,7 +176,7 @@ impl RunOptions {
             device: self.device.map(|d| d.name().to_string()),
             dtype: self.dtype.map(|d| d.name().to_string()),
             sets: self.sets,
-            overrides: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -341,6 +344,7 @@ fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
         SweepCommand::Cell { target, index } => {
             let sweep = open(&target)?;
             sweep.prepare(lab)?;
+            stop_cleanly_on_signal(&sweep, index);
             let (v, ran) = sweep.run_cell(lab, index)?;
             let how = if ran { "ran" } else { "already complete" };
             println!("cell {index} {how}: {}", v.word());
@@ -355,6 +359,7 @@ fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
                 cpus_per_task: options.cpus_per_task,
                 mem: options.mem,
                 cells_per_task: options.cells_per_task,
+                max_running: options.max_running,
                 extra: options.extra,
                 dry_run: options.dry_run,
             };
@@ -404,6 +409,31 @@ fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
             Ok(collected.tally.exit_code())
         }
     }
+}
+
+/// SIGTERM (Slurm's time limit or `scancel`) or SIGINT while a cell runs: record why the cell
+/// stopped, remove its staging folder and exit 143, so `fdl sweep status` says what happened
+/// and a resubmission reruns it.
+fn stop_cleanly_on_signal(sweep: &Sweep, index: usize) {
+    let sweep = sweep.clone();
+    let _ = ctrlc::set_handler(move || {
+        let staging = sweep
+            .folder
+            .join("cells")
+            .join(crate::run_folder::staging_name(
+                &sweep.cell_name(index),
+                std::process::id(),
+            ));
+        let _ = std::fs::remove_dir_all(staging);
+        let _ = sweep.record_failure(
+            index,
+            &crate::sweep::CellError {
+                exit_code: 143,
+                error: "stopped by SIGTERM or SIGINT (a Slurm time limit, scancel or Ctrl-C) before it finished".into(),
+            },
+        );
+        std::process::exit(143);
+    });
 }
 
 /// Prepares, runs locally and collects a sweep; the exit code says how its cells ended.

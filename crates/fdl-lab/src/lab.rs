@@ -54,6 +54,9 @@ pub struct RunRequest {
     pub sets: Vec<String>,
     /// Overrides already parsed (a sweep cell's), applied after `sets`.
     pub overrides: Vec<(String, Value)>,
+    /// Leave a complete run folder at `out` in place rather than replace it (a sweep cell run
+    /// twice at once: the first to finish stays).
+    pub keep_existing: bool,
 }
 
 /// A finished run.
@@ -275,7 +278,15 @@ impl Lab {
             serde_json::to_string_pretty(&manifest).expect("json"),
         )?;
         write_report(ctx.folder.staging(), &report)?;
-        let folder = ctx.folder.commit()?;
+        let folder = if req.keep_existing {
+            let target = target.clone();
+            if !ctx.folder.commit_unless_present()? {
+                tracing::info!(target: "fdl", folder = %target.display(), "another run finished this folder first; kept it");
+            }
+            target
+        } else {
+            ctx.folder.commit()?
+        };
         if req.out.is_none() {
             link_latest(&folder);
         }

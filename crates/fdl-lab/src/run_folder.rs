@@ -14,7 +14,8 @@ pub struct RunFolder {
 }
 
 impl RunFolder {
-    /// Creates `.<name>.tmp-<pid>` beside `target`, with a `figures/` subfolder.
+    /// Creates `.<name>.tmp-<host>-<pid>` beside `target`, with a `figures/` subfolder (the
+    /// host too, so that processes on two machines sharing a folder never collide).
     pub fn create(target: &Path) -> Result<Self, LabError> {
         let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             LabError::Usage(format!("--out {}: not a folder name", target.display()))
@@ -24,7 +25,7 @@ impl RunFolder {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(|e| LabError::io(&parent, e))?;
-        let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let staging = parent.join(staging_name(name, std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(|e| LabError::io(&staging, e))?;
         }
@@ -58,6 +59,21 @@ impl RunFolder {
         self.write(name, csv)
     }
 
+    /// Moves the staging folder to the target unless one is there already (another run of the
+    /// same sweep cell finished first): one `rename`, so a complete folder is never replaced
+    /// and never briefly absent. Returns whether this run's folder was moved into place.
+    pub fn commit_unless_present(mut self) -> Result<bool, LabError> {
+        match fs::rename(&self.staging, &self.target) {
+            Ok(()) => {
+                self.committed = true;
+                Ok(true)
+            }
+            // Renaming a directory onto a non-empty one fails (ENOTEMPTY or EEXIST).
+            Err(_) if self.target.join("report.json").exists() => Ok(false),
+            Err(e) => Err(LabError::io(&self.target, e)),
+        }
+    }
+
     /// Moves the staging folder to the target, replacing an earlier run there.
     pub fn commit(mut self) -> Result<PathBuf, LabError> {
         let old = self.staging.with_extension("old");
@@ -74,13 +90,35 @@ impl RunFolder {
     }
 }
 
+/// This machine's name (`/proc/sys/kernel/hostname`; `localhost` where there is none).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The staging name of run folder `name` written by process `pid` of this machine.
+pub fn staging_name(name: &str, pid: u32) -> String {
+    format!(".{name}.tmp-{}-{pid}", host_name())
+}
+
+/// The folder name and pid of a staging folder written on this machine, if `entry` is one.
+pub fn parse_staging(entry: &str) -> Option<(&str, u32)> {
+    let (name, rest) = entry.strip_prefix('.')?.split_once(".tmp-")?;
+    let (host, pid) = rest.rsplit_once('-')?;
+    (host == host_name()).then_some(())?;
+    Some((name, pid.parse().ok()?))
+}
+
 /// Writes `path` under a temporary name beside it and renames it into place, so a reader sees
 /// the old file or the new one, never half of one.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), LabError> {
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(staging_name(&name, std::process::id()));
     fs::write(&tmp, contents).map_err(|e| LabError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }
@@ -114,6 +152,21 @@ mod tests {
         }
         assert_eq!(fs::read_to_string(target.join("a.txt")).unwrap(), "2");
         assert_eq!(fs::read_dir(&root).unwrap().count(), 1);
+        // A second run of the same cell keeps the first one's folder.
+        fs::write(target.join("report.json"), "{}").unwrap();
+        let f = RunFolder::create(&target).unwrap();
+        f.write("a.txt", "3").unwrap();
+        assert!(!f.commit_unless_present().unwrap());
+        assert_eq!(fs::read_to_string(target.join("a.txt")).unwrap(), "2");
+        assert_eq!(fs::read_dir(&root).unwrap().count(), 1);
         fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn staging_names_carry_host_and_pid() {
+        let name = staging_name("0007", 42);
+        assert_eq!(parse_staging(&name), Some(("0007", 42)));
+        assert_eq!(parse_staging(".0007.tmp-elsewhere-42"), None);
+        assert_eq!(parse_staging("0007"), None);
     }
 }

@@ -263,6 +263,11 @@ fn point_stats(sweep: &Sweep, results: &[CellResult], point: usize) -> PointStat
         .iter()
         .filter(|r| matches!(r.state, CellState::Complete(_)))
         .collect();
+    // A cell that could not finish counts against every check's pass rate.
+    let unfinished = cells
+        .iter()
+        .filter(|r| matches!(r.state, CellState::Failed(_)))
+        .count();
     let checks = check_names(results)
         .into_iter()
         .map(|name| {
@@ -275,7 +280,14 @@ fn point_stats(sweep: &Sweep, results: &[CellResult], point: usize) -> PointStat
                 (c.threshold, c.comparison.clone())
             });
             let values = found.iter().map(|c| c.value).collect();
-            (name, values, passes, found.len(), threshold, comparison)
+            (
+                name,
+                values,
+                passes,
+                found.len() + unfinished,
+                threshold,
+                comparison,
+            )
         })
         .collect();
     let mut headline: Vec<(String, Vec<f64>)> = Vec::new();
@@ -400,7 +412,7 @@ fn report_md(
         seeds_text(&spec.seeds),
     );
     let points: Vec<usize> = (0..spec.points()).collect();
-    md.push_str("## Pass rate per check (cells passing / complete cells)\n\n| check | threshold |");
+    md.push_str("## Pass rate per check (cells passing / cells run; a cell that could not finish counts as not passing)\n\n| check | threshold |");
     for &p in &points {
         let _ = write!(md, " {} |", point_label(sweep, p));
     }
@@ -511,7 +523,8 @@ pub struct Collected {
 /// Writes `summary.csv`, `aggregate.csv`, the figures and `report.md` into the sweep folder.
 pub fn collect(sweep: &Sweep) -> Result<Collected, LabError> {
     let results = load(sweep);
-    let tally = sweep.tally();
+    // From the rows themselves, so that counts and rows agree while Slurm is still writing.
+    let tally = Tally::of(results.iter().map(|r| r.state.clone()));
     let stats: Vec<PointStats> = (0..sweep.spec.points())
         .map(|p| point_stats(sweep, &results, p))
         .collect();

@@ -3,15 +3,18 @@
 //! Each cell runs in its own process (`fdl sweep cell FOLDER --index i`, the same binary), so a
 //! crash or `kill -9` loses only that cell, and the process's rayon pool (which Burn's flex
 //! backend and faer use) gets `cores / jobs` threads: `jobs` cells fill the machine without
-//! oversubscribing it.
+//! oversubscribing it. Workers run in their own process group: Ctrl-C reaches the sweep alone,
+//! which stops them and removes what they were writing.
 
 use super::{CellError, CellState, Sweep};
 use crate::error::LabError;
 use crate::report::Verdict;
+use crate::run_folder::{parse_staging, staging_name};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::VecDeque;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -78,15 +81,44 @@ pub fn run_until(
         .expect("template"),
     );
     let mut running: Vec<Worker> = Vec::new();
+    let ended = drive(
+        sweep,
+        exe,
+        jobs,
+        threads,
+        interrupted,
+        &mut pending,
+        &mut running,
+        &bar,
+    );
+    // Interrupted or failed: stop the workers and remove what they were writing.
+    for mut w in running {
+        let _ = w.child.kill();
+        let _ = w.child.wait();
+        remove_staging(sweep, w.index, w.child.id());
+    }
+    match ended {
+        Ok(Ended::Finished) => bar.finish(),
+        _ => bar.abandon_with_message("interrupted"),
+    }
+    ended
+}
+
+/// Keeps `jobs` workers busy until no cell is left or the flag is set.
+#[allow(clippy::too_many_arguments)]
+fn drive(
+    sweep: &Sweep,
+    exe: &Path,
+    jobs: usize,
+    threads: usize,
+    interrupted: &AtomicBool,
+    pending: &mut VecDeque<usize>,
+    running: &mut Vec<Worker>,
+    bar: &ProgressBar,
+) -> Result<Ended, LabError> {
     let (mut pass, mut other) = (0usize, 0usize);
     loop {
         if interrupted.load(Ordering::SeqCst) {
-            for mut w in running {
-                let _ = w.child.kill();
-                let _ = w.child.wait();
-                remove_staging(sweep, w.index, w.child.id());
-            }
-            bar.abandon_with_message("interrupted");
             return Ok(Ended::Interrupted);
         }
         while running.len() < jobs
@@ -95,7 +127,7 @@ pub fn run_until(
             running.push(spawn(sweep, exe, index, threads)?);
         }
         if running.is_empty() {
-            break;
+            return Ok(Ended::Finished);
         }
         let mut k = 0;
         while k < running.len() {
@@ -103,8 +135,7 @@ pub fn run_until(
                 Ok(None) => k += 1,
                 Ok(Some(status)) => {
                     let mut w = running.swap_remove(k);
-                    let state = settle(sweep, &mut w, status.code());
-                    match state {
+                    match settle(sweep, &mut w, status) {
                         CellState::Complete(Verdict::Pass) => pass += 1,
                         _ => other += 1,
                     }
@@ -116,8 +147,6 @@ pub fn run_until(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    bar.finish();
-    Ok(Ended::Finished)
 }
 
 /// Starts cell `index`'s worker, its output into the cell's log.
@@ -128,6 +157,7 @@ fn spawn(sweep: &Sweep, exe: &Path, index: usize, threads: usize) -> Result<Work
     }
     let log = std::fs::File::create(&log_path).map_err(|e| LabError::io(&log_path, e))?;
     let err = log.try_clone().map_err(|e| LabError::io(&log_path, e))?;
+    let _ = std::fs::remove_file(sweep.error_file(index));
     let child = Command::new(exe)
         .args(["sweep", "cell"])
         .arg(&sweep.folder)
@@ -136,6 +166,7 @@ fn spawn(sweep: &Sweep, exe: &Path, index: usize, threads: usize) -> Result<Work
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)
+        .process_group(0)
         .spawn()
         .map_err(|e| LabError::io(exe, e))?;
     Ok(Worker { index, child })
@@ -143,15 +174,20 @@ fn spawn(sweep: &Sweep, exe: &Path, index: usize, threads: usize) -> Result<Work
 
 /// The cell's state after its worker exited; a worker that died without recording why (a
 /// signal, a panic) gets a record naming its exit status and log.
-fn settle(sweep: &Sweep, w: &mut Worker, code: Option<i32>) -> CellState {
+fn settle(sweep: &Sweep, w: &mut Worker, status: ExitStatus) -> CellState {
     remove_staging(sweep, w.index, w.child.id());
     let state = sweep.state(w.index);
-    if code != Some(0) && !matches!(state, CellState::Failed(_) | CellState::Complete(_)) {
+    if !status.success() && !matches!(state, CellState::Failed(_) | CellState::Complete(_)) {
+        // A shell's convention for a signal: 128 + its number (137 for kill -9).
+        let (code, how) = match (status.code(), status.signal()) {
+            (Some(c), _) => (c, format!("code {c}")),
+            (None, Some(s)) => (128 + s, format!("signal {s}")),
+            (None, None) => (crate::error::EXIT_UNFINISHED, "an unknown status".into()),
+        };
         let failure = CellError {
-            exit_code: code.unwrap_or(137),
+            exit_code: code,
             error: format!(
-                "the worker exited with {} without recording an error; see {}",
-                code.map_or_else(|| "a signal".to_string(), |c| format!("code {c}")),
+                "the worker exited with {how} without recording an error; see {}",
                 sweep.log_file(w.index).display()
             ),
         };
@@ -166,29 +202,26 @@ fn staging(sweep: &Sweep, index: usize, pid: u32) -> PathBuf {
     sweep
         .folder
         .join("cells")
-        .join(format!(".{}.tmp-{pid}", sweep.cell_name(index)))
+        .join(staging_name(&sweep.cell_name(index), pid))
 }
 
 fn remove_staging(sweep: &Sweep, index: usize, pid: u32) {
     let _ = std::fs::remove_dir_all(staging(sweep, index, pid));
 }
 
-/// Removes the staging folders of workers that no longer run on this machine (a sweep killed
-/// with `kill -9` leaves them); those of live processes, e.g. Slurm tasks, stay.
-fn remove_stale_staging(sweep: &Sweep) {
+/// Removes the staging folders left by dead processes of this machine (a sweep killed with
+/// `kill -9` leaves them); those of live processes and of other machines (Slurm tasks on other
+/// nodes of a shared folder) stay.
+pub fn remove_stale_staging(sweep: &Sweep) {
     let Ok(entries) = std::fs::read_dir(sweep.folder.join("cells")) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(".tmp-"))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
+        let Some((_, pid)) = parse_staging(&name) else {
             continue;
         };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
+        if entry.path().is_dir() && !Path::new(&format!("/proc/{pid}")).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -80,7 +80,7 @@ impl Sweep {
             return Ok(Self::new(spec, path.to_path_buf()));
         }
         let spec = SweepSpec::read(path)?;
-        let folder = match out {
+        let folder: PathBuf = match out {
             Some(out) => out.to_path_buf(),
             None => {
                 let stem = path
@@ -89,7 +89,22 @@ impl Sweep {
                 PathBuf::from("sweeps").join(stem)
             }
         };
-        Ok(Self::new(spec, folder))
+        let sweep = Self::new(spec, folder);
+        sweep.check_folder()?;
+        Ok(sweep)
+    }
+
+    /// Refuses a folder prepared from a spec with other cells (its cell numbers would mean
+    /// other runs); a spec that differs only in its plots is fine.
+    fn check_folder(&self) -> Result<(), LabError> {
+        let spec_file = self.folder.join("sweep.toml");
+        if spec_file.exists() && !SweepSpec::read(&spec_file)?.same_cells(&self.spec) {
+            return Err(LabError::Usage(format!(
+                "{} holds a sweep of another spec (its cells would be renumbered); give another --out or remove it",
+                self.folder.display()
+            )));
+        }
+        Ok(())
     }
 
     /// A sweep of `spec` in `folder` (nothing written yet).
@@ -117,14 +132,7 @@ impl Sweep {
         }
         let spec_file = self.folder.join("sweep.toml");
         if spec_file.exists() {
-            let existing = SweepSpec::read(&spec_file)?;
-            if existing != self.spec {
-                return Err(LabError::Usage(format!(
-                    "{} holds a sweep of another spec (its cells would be renumbered); give another --out or remove it",
-                    self.folder.display()
-                )));
-            }
-            return Ok(());
+            return self.check_folder();
         }
         for dir in ["cells", "logs"] {
             let path = self.folder.join(dir);
@@ -193,6 +201,7 @@ impl Sweep {
             experiment: self.spec.experiment.clone(),
             quick: self.spec.quick,
             out: Some(self.cell_dir(cell.index)),
+            keep_existing: true,
             seed: Some(cell.seed),
             overrides: self.spec.set.iter().chain(&cell.values).cloned().collect(),
             ..Default::default()
@@ -240,11 +249,14 @@ impl Sweep {
         if let CellState::Complete(v) = self.state(index) {
             return Ok((v, false));
         }
+        // A new attempt: the record of an earlier one no longer says how the cell stands.
+        let _ = std::fs::remove_file(self.error_file(index));
         match lab.execute(&self.request(cell)) {
-            Ok(outcome) => {
-                let _ = std::fs::remove_file(self.error_file(index));
-                Ok((outcome.report.verdict, true))
-            }
+            Ok(outcome) => match self.state(index) {
+                // The folder in place, which may be a concurrent run's that finished first.
+                CellState::Complete(v) => Ok((v, true)),
+                _ => Ok((outcome.report.verdict, true)),
+            },
             Err(e) => {
                 self.record_failure(
                     index,
@@ -260,9 +272,16 @@ impl Sweep {
 
     /// Counts of complete (by verdict), failed and missing cells.
     pub fn tally(&self) -> Tally {
+        Tally::of(self.cells.iter().map(|c| self.state(c.index)))
+    }
+}
+
+impl Tally {
+    /// The counts of these states.
+    pub fn of(states: impl IntoIterator<Item = CellState>) -> Tally {
         let mut t = Tally::default();
-        for cell in &self.cells {
-            match self.state(cell.index) {
+        for state in states {
+            match state {
                 CellState::Complete(Verdict::Pass) => t.pass += 1,
                 CellState::Complete(Verdict::Fail) => t.fail += 1,
                 CellState::Complete(Verdict::Undecided) => t.undecided += 1,

@@ -1,6 +1,8 @@
-//! Slurm: the sweep's missing cells as one job array. Each array task runs
-//! `fdl sweep cell FOLDER --index i` for its cells (several per task if asked), in the shared
-//! sweep folder; Slurm does the scheduling, fdl only writes and submits the script.
+//! Slurm: the sweep's missing cells as one job array. Array task `t` runs the cells on line
+//! `t + 1` of the array's cell list (`fdl sweep cell FOLDER --index i` for each), in the shared
+//! sweep folder; Slurm does the scheduling, fdl only writes and submits the script. Task ids run
+//! 0..tasks whatever the cell indices, so a sweep of any size fits under Slurm's MaxArraySize as
+//! long as its task count does (`--cells-per-task` divides it).
 
 use super::{CellState, Sweep};
 use crate::error::LabError;
@@ -22,6 +24,8 @@ pub struct SlurmOptions {
     pub mem: Option<String>,
     /// Cells run one after another by each array task.
     pub cells_per_task: usize,
+    /// At most this many array tasks at once (`--array=...%N`).
+    pub max_running: Option<usize>,
     /// Further `#SBATCH` options, verbatim (`--account=x`).
     pub extra: Vec<String>,
     /// Write the script without submitting it.
@@ -33,51 +37,42 @@ pub struct SlurmOptions {
 pub struct JobArray {
     /// The script.
     pub script: PathBuf,
-    /// The array task ids it runs (empty: every cell is complete).
-    pub tasks: Vec<usize>,
+    /// The cells of each array task (empty: every cell is complete).
+    pub tasks: Vec<Vec<usize>>,
 }
 
-/// The array tasks that hold a cell not yet complete, with `per_task` cells each.
-pub fn pending_tasks(sweep: &Sweep, per_task: usize) -> Vec<usize> {
-    let per_task = per_task.max(1);
-    let mut tasks: Vec<usize> = sweep
+/// The cells not yet complete, `per_task` to an array task.
+pub fn pending_tasks(sweep: &Sweep, per_task: usize) -> Vec<Vec<usize>> {
+    let pending: Vec<usize> = sweep
         .cells
         .iter()
-        .filter(|c| !matches!(sweep.state(c.index), CellState::Complete(_)))
-        .map(|c| c.index / per_task)
+        .map(|c| c.index)
+        .filter(|&i| !matches!(sweep.state(i), CellState::Complete(_)))
         .collect();
-    tasks.dedup();
-    tasks
+    pending
+        .chunks(per_task.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
-/// Slurm's `--array` syntax for sorted ids: runs joined, `0-3,7,9-10`.
-pub fn array_ranges(ids: &[usize]) -> String {
-    let mut parts = Vec::new();
-    let mut k = 0;
-    while k < ids.len() {
-        let start = ids[k];
-        while k + 1 < ids.len() && ids[k + 1] == ids[k] + 1 {
-            k += 1;
-        }
-        parts.push(if ids[k] == start {
-            start.to_string()
-        } else {
-            format!("{start}-{}", ids[k])
-        });
-        k += 1;
-    }
-    parts.join(",")
-}
-
-/// The sbatch script: one array task per entry of `tasks`, running its cells with `exe`.
-pub fn script(sweep: &Sweep, exe: &Path, tasks: &[usize], options: &SlurmOptions) -> String {
+/// The sbatch script: array tasks 0..tasks, task `t` running the cells on line `t + 1` of
+/// `cell_list` with `exe`.
+pub fn script(
+    sweep: &Sweep,
+    exe: &Path,
+    tasks: usize,
+    cell_list: &Path,
+    options: &SlurmOptions,
+) -> String {
     let folder = absolute(&sweep.folder);
-    let per_task = options.cells_per_task.max(1);
     let cpus = options.cpus_per_task.max(1);
+    let throttle = options
+        .max_running
+        .map_or_else(String::new, |n| format!("%{n}"));
     let mut lines = vec![
         "#!/bin/bash".to_string(),
         format!("#SBATCH --job-name=fdl-{}", sweep.spec.experiment),
-        format!("#SBATCH --array={}", array_ranges(tasks)),
+        format!("#SBATCH --array=0-{}{throttle}", tasks.saturating_sub(1)),
         format!("#SBATCH --cpus-per-task={cpus}"),
         format!("#SBATCH --output={}/slurm/%A_%a.out", folder.display()),
     ];
@@ -93,43 +88,64 @@ pub fn script(sweep: &Sweep, exe: &Path, tasks: &[usize], options: &SlurmOptions
     lines.extend(options.extra.iter().map(|e| format!("#SBATCH {e}")));
     lines.push(format!(
         r#"
-# Written by `fdl sweep slurm` for the sweep in {folder}: {cells} cells, {per_task} per task.
-# A cell already complete is skipped, so resubmitting reruns only what is missing or failed.
+# Written by `fdl sweep slurm` for the sweep in {folder}: {tasks} task(s) over the cells that
+# were not complete. A cell complete by the time its task runs is skipped, so resubmitting
+# (`fdl sweep slurm` again) reruns only what is still missing or failed.
 set -u
 export RAYON_NUM_THREADS="${{SLURM_CPUS_PER_TASK:-{cpus}}}"
+cells=$(sed -n "$(( SLURM_ARRAY_TASK_ID + 1 ))p" {list})
 status=0
-for j in $(seq 0 {last}); do
-    i=$(( SLURM_ARRAY_TASK_ID * {per_task} + j ))
-    [ "$i" -lt {cells} ] || break
+for i in $cells; do
     {exe} sweep cell {folder_q} --index "$i" || status=$?
 done
 exit "$status"
 "#,
         folder = folder.display(),
-        cells = sweep.cells.len(),
-        last = per_task - 1,
+        list = quote(&absolute(cell_list)),
         exe = quote(&absolute(exe)),
         folder_q = quote(&folder),
     ));
     lines.join("\n")
 }
 
-/// Writes the job-array script for the cells not yet complete into `slurm/`.
+/// Writes the job-array script and its cell list for the cells not yet complete into
+/// `slurm/`.
 pub fn write(sweep: &Sweep, exe: &Path, options: &SlurmOptions) -> Result<JobArray, LabError> {
+    let folder = absolute(&sweep.folder);
+    if folder.to_string_lossy().contains(char::is_whitespace) {
+        return Err(LabError::Usage(format!(
+            "sweep folder '{}': #SBATCH --output cannot name a path with spaces; choose another --out",
+            folder.display()
+        )));
+    }
     let tasks = pending_tasks(sweep, options.cells_per_task);
     let dir = sweep.folder.join("slurm");
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
-    let mut path = dir.join(format!("array-{stamp}.sbatch"));
+    let mut base = format!("array-{stamp}");
     let mut k = 2;
-    while path.exists() {
-        path = dir.join(format!("array-{stamp}-{k}.sbatch"));
+    while dir.join(format!("{base}.sbatch")).exists() {
+        base = format!("array-{stamp}-{k}");
         k += 1;
     }
+    let path = dir.join(format!("{base}.sbatch"));
     if !tasks.is_empty() {
-        write_atomically(&path, script(sweep, exe, &tasks, options).as_bytes())?;
+        let list = dir.join(format!("{base}.cells"));
+        let lines: Vec<String> = tasks
+            .iter()
+            .map(|cells| {
+                cells
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        write_atomically(&list, format!("{}\n", lines.join("\n")).as_bytes())?;
+        let text = script(sweep, exe, tasks.len(), &list, options);
+        write_atomically(&path, text.as_bytes())?;
     }
     Ok(JobArray {
         script: path,
@@ -172,13 +188,6 @@ fn quote(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn array_ids_are_written_as_runs() {
-        assert_eq!(array_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0-3,7,9-10");
-        assert_eq!(array_ranges(&[5]), "5");
-        assert_eq!(array_ranges(&[]), "");
-    }
 
     #[test]
     fn quoting_survives_quotes() {

@@ -176,6 +176,25 @@ impl SweepSpec {
         })
     }
 
+    /// Whether `other` has the same cells (plots aside): what a sweep folder is tied to.
+    pub fn same_cells(&self, other: &SweepSpec) -> bool {
+        (
+            &self.experiment,
+            self.quick,
+            &self.seeds,
+            &self.set,
+            &self.grid,
+            &self.zip,
+        ) == (
+            &other.experiment,
+            other.quick,
+            &other.seeds,
+            &other.set,
+            &other.grid,
+            &other.zip,
+        )
+    }
+
     /// The spec as TOML (what `from_table` reads back).
     pub fn to_toml(&self) -> String {
         let mut t = Table::new();
