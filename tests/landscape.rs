@@ -38,25 +38,112 @@ fn strict_saddle_fails_when_the_run_on_the_stable_manifold_is_cut_short() {
     );
 }
 
+/// M = sum_k lambda_k q_k q_k^T with lambda = 1.4, 1.0, 0.6, ... and q_k orthonormalized
+/// pseudo-random vectors: symmetric, PSD, of rank r, well conditioned like SCIENCE.md's M, and
+/// not diagonal (the held-out case: strict-saddle's own M is diagonal).
+fn psd_matrix(d: usize, r: usize, seed: u64) -> String {
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    for (v, _) in planted_data(r, d, seed) {
+        let mut v = v;
+        for u in &q {
+            let dot: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(u).for_each(|(a, b)| *a -= dot * b);
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        q.push(v.iter().map(|a| a / norm).collect());
+    }
+    let lambda = |k: usize| 1.4 - 0.8 * k as f64 / (r.max(2) - 1) as f64;
+    (0..d)
+        .map(|i| {
+            let row: Vec<String> = (0..d)
+                .map(|j| {
+                    format!(
+                        "{:e}",
+                        (0..r).map(|k| lambda(k) * q[k][i] * q[k][j]).sum::<f64>()
+                    )
+                })
+                .collect();
+            row.join(",") + "\n"
+        })
+        .collect()
+}
+
 #[test]
-fn strict_saddle_refuses_data_it_cannot_use() {
-    let dir = scratch("ss-data");
-    write_csv(
-        &dir.join("m.csv"),
-        &[(vec![1.0, 0.0], 1.0), (vec![0.0, 1.0], -1.0)],
-    );
+fn strict_saddle_passes_on_a_psd_matrix_from_data() {
+    let dir = scratch("ss-matrix");
+    std::fs::write(dir.join("m.csv"), psd_matrix(9, 3, 11)).unwrap();
     let out = fdl_in(
         &dir,
         &[
             "reproduce",
             "strict-saddle",
+            "--quick",
             "--data",
             "m.csv",
+            "--set",
+            "rank=3",
             "--out",
             "run",
         ],
     );
-    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("PSD matrix"), "{}", out.stderr);
-    assert!(!dir.join("run").exists());
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/report.json")).unwrap())
+            .unwrap();
+    // 2^3 critical points of the 9 x 9 matrix, and its copy in the run folder for a rerun.
+    assert_eq!(
+        report["headline"]["critical_points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8
+    );
+    assert_finding(&report, "eigenbasis");
+    let rerun = fdl_in(&dir, &["run", "run/config.toml", "--out", "again"]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+}
+
+#[test]
+fn strict_saddle_refuses_matrices_it_cannot_use() {
+    let dir = scratch("ss-data");
+    for (name, text, rank, needle) in [
+        (
+            "labels.csv",
+            "x0,x1,y\n1,0,1\n0,1,-1\n".to_string(),
+            2,
+            "'x0' is not a finite number",
+        ),
+        (
+            "asym.csv",
+            "2,1\n0,2\n".to_string(),
+            2,
+            "row 2, column 'column 1': 0 but row 1, column 2 is 1",
+        ),
+        (
+            "indefinite.csv",
+            "1,0\n0,-1\n".to_string(),
+            1,
+            "not positive semidefinite",
+        ),
+        ("rank.csv", psd_matrix(6, 2, 3), 3, "M has rank 2"),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let rank = format!("rank={rank}");
+        let out = fdl_in(
+            &dir,
+            &[
+                "reproduce",
+                "strict-saddle",
+                "--data",
+                name,
+                "--set",
+                &rank,
+                "--out",
+                "run",
+            ],
+        );
+        assert_eq!(out.code, 2, "{name}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(needle), "{name}: {}", out.stderr);
+        assert!(!dir.join("run").exists());
+    }
 }

@@ -9,6 +9,7 @@ mod csv_io;
 mod dataset;
 mod digits;
 mod error;
+mod matrix_csv;
 mod seeds;
 mod synthetic;
 
@@ -18,6 +19,7 @@ pub use digits::{
     DIGITS_PIXELS, DIGITS_ROWS, DIGITS_SPLIT_SEED, DigitsSplit, DigitsTask, digits, digits_split,
 };
 pub use error::DataError;
+pub use matrix_csv::{SymmetricMatrix, read_symmetric_csv, write_symmetric_csv};
 pub use seeds::{cell_seed, stream_rng};
 pub use synthetic::{
     XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels,

@@ -140,7 +140,8 @@ struct RunOptions {
     /// Run folder [default: runs/<experiment>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Train on this CSV (columns x0..x{D-1}, y with y in {-1, +1}; a header row).
+    /// Train on this CSV (columns x0..x{D-1}, y with y in {-1, +1}; a header row); for
+    /// strict-saddle, the symmetric PSD matrix M (d rows of d numbers, no header).
     #[arg(long, value_name = "FILE.csv")]
     data: Option<PathBuf>,
     /// Seed for data generation and initialisation.

@@ -49,6 +49,8 @@ pub trait Experiment: Sync + Send + 'static {
     const CLAIM: &'static str;
     /// Default float precision.
     const DTYPE: Precision = Precision::F64;
+    /// What `--data` holds for this experiment.
+    const DATA: DataFormat = DataFormat::Labelled;
     /// Overrides for `--quick` (a reduced run that still evaluates every check it can).
     fn quick() -> Table {
         Table::new()
@@ -105,6 +107,15 @@ impl Figure {
     }
 }
 
+/// The kind of file `--data` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// Labelled points: columns `x0..x{D-1},y` with a header ([`RunContext::data`]).
+    Labelled,
+    /// A symmetric matrix: `d` rows of `d` numbers, no header ([`RunContext::matrix`]).
+    SymmetricMatrix,
+}
+
 /// What a running experiment is given: device, data, the run folder and its recorder.
 pub struct RunContext {
     /// Autodiff device, dtype already fixed.
@@ -115,6 +126,8 @@ pub struct RunContext {
     pub seed: u64,
     /// Data from `--data`, if given (otherwise experiments generate theirs from the seed).
     pub data: Option<Dataset>,
+    /// The matrix from `--data`, for an experiment whose data is one ([`DataFormat`]).
+    pub matrix: Option<fdl_data::SymmetricMatrix>,
     /// The run folder being written.
     pub folder: RunFolder,
     /// metrics.csv.
@@ -149,6 +162,7 @@ impl RunContext {
             dtype,
             seed,
             data,
+            matrix: None,
             folder,
             recorder,
             timings: Vec::new(),
@@ -204,6 +218,8 @@ pub trait DynExperiment: Sync + Send {
     fn claim(&self) -> &'static str;
     /// Default dtype.
     fn dtype(&self) -> Precision;
+    /// What `--data` holds.
+    fn data_format(&self) -> DataFormat;
     /// The defaults as a TOML table.
     fn defaults(&self) -> Table;
     /// `--quick` overrides.
@@ -268,6 +284,9 @@ impl<E: Experiment> DynExperiment for Pipeline<E> {
     }
     fn dtype(&self) -> Precision {
         E::DTYPE
+    }
+    fn data_format(&self) -> DataFormat {
+        E::DATA
     }
     fn defaults(&self) -> Table {
         to_table(&E::Config::default())

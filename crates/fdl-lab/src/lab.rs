@@ -6,7 +6,7 @@
 use crate::config::{Layers, from_table, parse_set};
 use crate::device::{BackendKind, Precision, init_device};
 use crate::error::{ConfigError, LabError};
-use crate::experiment::{DynExperiment, Experiment, Figure, Pipeline, RunContext};
+use crate::experiment::{DataFormat, DynExperiment, Experiment, Figure, Pipeline, RunContext};
 use crate::figures::save_svg;
 use crate::recorder::Metrics;
 use crate::report::{Check, Comparison, Report};
@@ -227,7 +227,13 @@ impl Lab {
         let resolved = resolve(exp, req)?;
         let (common, exp_table) = split(resolved.clone())?;
         exp.validate(&exp_table)?;
-        let data = common.data.as_deref().map(fdl_data::read_csv).transpose()?;
+        let (data, matrix) = match (common.data.as_deref(), exp.data_format()) {
+            (None, _) => (None, None),
+            (Some(path), DataFormat::Labelled) => (Some(fdl_data::read_csv(path)?), None),
+            (Some(path), DataFormat::SymmetricMatrix) => {
+                (None, Some(fdl_data::read_symmetric_csv(path)?))
+            }
+        };
         let device = init_device(common.device, common.dtype)?;
         let target = match &req.out {
             Some(out) => out.clone(),
@@ -239,6 +245,7 @@ impl Lab {
         let started = SystemTime::now();
         let clock = Instant::now();
         let mut ctx = RunContext::new(device, common.dtype, common.seed, data, folder)?;
+        ctx.matrix = matrix;
         let ran = exp.run(exp_table, &mut ctx)?;
         let mut report = ran.report;
         ctx.recorder.flush()?;

@@ -27,7 +27,7 @@ pub mod stats;
 pub mod sweep;
 pub mod tracking;
 
-pub use experiment::{DynExperiment, Experiment, Figure, RunContext, Validate};
+pub use experiment::{DataFormat, DynExperiment, Experiment, Figure, RunContext, Validate};
 pub use fdl_derive::Config;
 pub use lab::{Lab, RunOutcome, RunRequest};
 pub use recorder::Metrics;
