@@ -68,22 +68,21 @@ pub fn read_symmetric_csv(path: &Path) -> Result<SymmetricMatrix, DataError> {
         });
     }
     let scale = rows.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-    for i in 0..dim {
-        for j in 0..i {
-            if (rows[i][j] - rows[j][i]).abs() > SYMMETRY_TOLERANCE * scale {
-                return Err(cell(
-                    i + 1,
-                    j + 1,
-                    format!(
-                        "{} but row {}, column {} is {}: M must be symmetric",
-                        rows[i][j],
-                        j + 1,
-                        i + 1,
-                        rows[j][i]
-                    ),
-                ));
-            }
-        }
+    let asymmetric = (0..dim)
+        .flat_map(|i| (0..i).map(move |j| (i, j)))
+        .find(|&(i, j)| (rows[i][j] - rows[j][i]).abs() > SYMMETRY_TOLERANCE * scale);
+    if let Some((i, j)) = asymmetric {
+        return Err(cell(
+            i + 1,
+            j + 1,
+            format!(
+                "{} but row {}, column {} is {}: M must be symmetric",
+                rows[i][j],
+                j + 1,
+                i + 1,
+                rows[j][i]
+            ),
+        ));
     }
     Ok(SymmetricMatrix {
         values: rows.into_iter().flatten().collect(),
