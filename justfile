@@ -38,6 +38,11 @@ bench:
     cargo bench --bench ntk_gram
     cargo bench --bench linearization
 
+# fdl and its peers (JAX, neural-tangents) side by side on this machine: one table of medians
+# and ratios, written to target/bench-compare/table.csv (creates the peer environments first)
+bench-compare:
+    bash scripts/bench-compare.sh
+
 # Local sweep throughput: 32 depth-conv --quick cells with --jobs 1 against --jobs <cores>
 bench-sweep:
     cargo bench --bench sweep_throughput

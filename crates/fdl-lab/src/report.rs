@@ -289,12 +289,12 @@ impl Report {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} {} | {} | {} |",
-                c.name,
+                md_cell(&c.name),
                 fmt_num(c.value),
                 c.comparison.symbol(),
                 fmt_num(c.threshold),
                 c.verdict.word(),
-                c.note
+                md_cell(&c.note)
             );
         }
         if !self.references.is_empty() {
@@ -321,6 +321,11 @@ impl Report {
         }
         md
     }
+}
+
+/// Text for a markdown table cell: `|` (as in ||F beta||) escaped.
+pub fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 /// Compact number formatting for tables.

@@ -160,7 +160,9 @@ impl Experiment for KernelVsRich {
         regime); for D = 2 exactly to argmin Q_alpha.";
 
     fn quick() -> toml::Table {
-        toml::toml! { n = 20 dim = 40 alphas = [0.001, 0.1, 1.0, 10.0] depths = [2] target_loss = 1e-8 }
+        // The rich end at alpha = 1e-4: at 1e-3 the finite-alpha bias of a 20 x 40 problem is
+        // near the 0.02 threshold (seeds 0 and 4 of 0..8 missed it; all 8 pass at 1e-4).
+        toml::toml! { n = 20 dim = 40 alphas = [0.0001, 0.1, 1.0, 10.0] depths = [2] target_loss = 1e-8 }
     }
 
     fn run(

@@ -7,7 +7,7 @@ use super::{CellState, Sweep, Tally};
 use crate::error::LabError;
 use crate::experiment::Figure;
 use crate::figures::{Panel, Series};
-use crate::report::{Verdict, fmt_num};
+use crate::report::{Verdict, fmt_num, md_cell};
 use crate::run_folder::write_atomically;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -245,9 +245,22 @@ fn number(v: f64) -> String {
     }
 }
 
+/// One check at one grid point, over its seeds.
+struct CheckStats {
+    name: String,
+    /// The measured values of the complete cells.
+    values: Vec<f64>,
+    /// Cells where it passes.
+    passes: usize,
+    /// Cells run (complete, or could not finish).
+    cells: usize,
+    threshold: f64,
+    comparison: String,
+}
+
 /// Per grid point: each check's values and passes, and each headline scalar's values.
 struct PointStats {
-    checks: Vec<(String, Vec<f64>, usize, usize, f64, String)>,
+    checks: Vec<CheckStats>,
     headline: Vec<(String, Vec<f64>)>,
 }
 
@@ -279,15 +292,14 @@ fn point_stats(sweep: &Sweep, results: &[CellResult], point: usize) -> PointStat
             let (threshold, comparison) = found.first().map_or((f64::NAN, String::new()), |c| {
                 (c.threshold, c.comparison.clone())
             });
-            let values = found.iter().map(|c| c.value).collect();
-            (
+            CheckStats {
+                values: found.iter().map(|c| c.value).collect(),
                 name,
-                values,
                 passes,
-                found.len() + unfinished,
+                cells: found.len() + unfinished,
                 threshold,
                 comparison,
-            )
+            }
         })
         .collect();
     let mut headline: Vec<(String, Vec<f64>)> = Vec::new();
@@ -343,14 +355,14 @@ fn aggregate_csv(sweep: &Sweep, stats: &[PointStats]) -> Result<Vec<u8>, LabErro
                 None => ["0".into(), String::new(), String::new(), String::new()],
             }
         };
-        for (name, values, passes, cells, _, _) in &s.checks {
+        for c in &s.checks {
             let mut row = vec![point.to_string()];
             row.extend(axes.iter().cloned());
-            row.push(format!("check:{name}"));
-            row.extend(interval(values));
-            row.push(passes.to_string());
-            row.push(cells.to_string());
-            row.push(format!("{:.4}", *passes as f64 / (*cells).max(1) as f64));
+            row.push(format!("check:{}", c.name));
+            row.extend(interval(&c.values));
+            row.push(c.passes.to_string());
+            row.push(c.cells.to_string());
+            row.push(format!("{:.4}", c.passes as f64 / c.cells.max(1) as f64));
             w.write_record(&row).map_err(csv_err)?;
         }
         for (name, values) in &s.headline {
@@ -411,47 +423,12 @@ fn report_md(
         spec.seeds.len(),
         seeds_text(&spec.seeds),
     );
-    let points: Vec<usize> = (0..spec.points()).collect();
-    md.push_str("## Pass rate per check (cells passing / cells run; a cell that could not finish counts as not passing)\n\n| check | threshold |");
-    for &p in &points {
-        let _ = write!(md, " {} |", point_label(sweep, p));
-    }
-    md.push_str("\n|---|---|");
-    md.push_str(&"---|".repeat(points.len()));
-    md.push('\n');
-    for (k, (name, ..)) in stats
-        .first()
-        .map_or(&[][..], |s| &s.checks[..])
-        .iter()
-        .enumerate()
-    {
-        let (_, _, _, _, threshold, comparison) = &stats[0].checks[k];
-        let _ = write!(md, "| {name} | {comparison} {} |", fmt_num(*threshold));
-        for s in stats {
-            let (_, _, passes, cells, ..) = &s.checks[k];
-            let _ = write!(md, " {passes}/{cells} |");
-        }
-        md.push('\n');
-    }
-    md.push_str("\n## Check values: mean [95% t interval] over seeds\n\n| check |");
-    for &p in &points {
-        let _ = write!(md, " {} |", point_label(sweep, p));
-    }
-    md.push_str("\n|---|");
-    md.push_str(&"---|".repeat(points.len()));
-    md.push('\n');
-    for (k, (name, ..)) in stats
-        .first()
-        .map_or(&[][..], |s| &s.checks[..])
-        .iter()
-        .enumerate()
-    {
-        let _ = write!(md, "| {name} |");
-        for s in stats {
-            let _ = write!(md, " {} |", interval_text(&s.checks[k].1));
-        }
-        md.push('\n');
-    }
+    md.push_str("## Pass rate per check (cells passing / cells run; a cell that could not finish counts as not passing)\n\n");
+    check_table(&mut md, sweep, stats, true, |c| {
+        format!("{}/{}", c.passes, c.cells)
+    });
+    md.push_str("\n## Check values: mean [95% t interval] over seeds\n\n");
+    check_table(&mut md, sweep, stats, false, |c| interval_text(&c.values));
     let troubled: Vec<String> = sweep
         .cells
         .iter()
@@ -493,6 +470,42 @@ fn report_md(
     }
     md.push_str("\nFiles: `summary.csv` (one row per cell), `aggregate.csv` (per grid point: mean, 95% t interval, pass rate), `cells/NNNN/` (each cell's run folder).\n");
     md
+}
+
+/// A markdown table: one row per check (with its threshold if asked), one column per grid
+/// point, `cell` of each check at each point.
+fn check_table(
+    md: &mut String,
+    sweep: &Sweep,
+    stats: &[PointStats],
+    threshold: bool,
+    cell: impl Fn(&CheckStats) -> String,
+) {
+    let points = sweep.spec.points();
+    md.push_str(if threshold {
+        "| check | threshold |"
+    } else {
+        "| check |"
+    });
+    for p in 0..points {
+        let _ = write!(md, " {} |", md_cell(&point_label(sweep, p)));
+    }
+    md.push_str(if threshold { "\n|---|---|" } else { "\n|---|" });
+    md.push_str(&"---|".repeat(points));
+    md.push('\n');
+    let Some(first) = stats.first() else {
+        return;
+    };
+    for (k, c) in first.checks.iter().enumerate() {
+        let _ = write!(md, "| {} |", md_cell(&c.name));
+        if threshold {
+            let _ = write!(md, " {} {} |", c.comparison, fmt_num(c.threshold));
+        }
+        for s in stats {
+            let _ = write!(md, " {} |", cell(&s.checks[k]));
+        }
+        md.push('\n');
+    }
 }
 
 /// `0..32` for a contiguous run of seeds, else the list.
