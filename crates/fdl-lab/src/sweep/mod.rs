@@ -17,6 +17,7 @@
 pub mod collect;
 pub mod interval;
 pub mod local;
+mod plots;
 pub mod slurm;
 pub mod spec;
 
