@@ -326,9 +326,8 @@ fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
     match command {
         SweepCommand::Plan(target) => {
             let sweep = open(&target)?;
+            sweep.validate(lab)?;
             for cell in &sweep.cells {
-                lab.validate(&sweep.request(cell))
-                    .map_err(|e| LabError::Usage(format!("sweep cell {}: {e}", cell.index)))?;
                 println!("{:>6}  {}", cell.index, sweep.describe(cell));
             }
             println!(
@@ -344,7 +343,11 @@ fn sweep(lab: &Lab, command: SweepCommand) -> Result<i32, LabError> {
         SweepCommand::Run { target, jobs } => run_sweep(lab, &open(&target)?, jobs),
         SweepCommand::Cell { target, index } => {
             let sweep = open(&target)?;
-            sweep.prepare(lab)?;
+            // Once per sweep, not per array task: a prepared folder's spec was checked by `open`,
+            // and the cell's own config is validated when it runs.
+            if !sweep.is_prepared() {
+                sweep.prepare(lab)?;
+            }
             stop_cleanly_on_signal(&sweep, index);
             let (v, ran) = sweep.run_cell(lab, index)?;
             let how = if ran { "ran" } else { "already complete" };

@@ -286,7 +286,6 @@ impl Lab {
         )?;
         write_report(ctx.folder.staging(), &report)?;
         let folder = if req.keep_existing {
-            let target = target.clone();
             if !ctx.folder.commit_unless_present()? {
                 tracing::info!(target: "fdl", folder = %target.display(), "another run finished this folder first; kept it");
             }

@@ -122,15 +122,7 @@ impl Sweep {
     /// before anything runs), then writes `sweep.toml` and `sweep.json` if the folder is new, or
     /// checks that an existing folder was made from the same spec.
     pub fn prepare(&self, lab: &Lab) -> Result<(), LabError> {
-        for cell in &self.cells {
-            lab.validate(&self.request(cell)).map_err(|e| {
-                LabError::Usage(format!(
-                    "sweep cell {} ({}): {e}",
-                    cell.index,
-                    self.describe(cell)
-                ))
-            })?;
-        }
+        self.validate(lab)?;
         let spec_file = self.folder.join("sweep.toml");
         if spec_file.exists() {
             return self.check_folder();
@@ -158,6 +150,25 @@ impl Sweep {
         write_atomically(&self.folder.join("sweep.json"), text.as_bytes())?;
         // The spec last: its presence marks a prepared folder.
         write_atomically(&spec_file, self.spec.to_toml().as_bytes())
+    }
+
+    /// Checks every cell's config against the experiment; the error names the cell.
+    pub fn validate(&self, lab: &Lab) -> Result<(), LabError> {
+        for cell in &self.cells {
+            lab.validate(&self.request(cell)).map_err(|e| {
+                LabError::Usage(format!(
+                    "sweep cell {} ({}): {e}",
+                    cell.index,
+                    self.describe(cell)
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether `prepare` has written the folder's spec.
+    pub fn is_prepared(&self) -> bool {
+        self.folder.join("sweep.toml").exists()
     }
 
     /// `k=v, k=v, seed=s` for messages.
@@ -277,23 +288,6 @@ impl Sweep {
     }
 }
 
-impl Tally {
-    /// The counts of these states.
-    pub fn of(states: impl IntoIterator<Item = CellState>) -> Tally {
-        let mut t = Tally::default();
-        for state in states {
-            match state {
-                CellState::Complete(Verdict::Pass) => t.pass += 1,
-                CellState::Complete(Verdict::Fail) => t.fail += 1,
-                CellState::Complete(Verdict::Undecided) => t.undecided += 1,
-                CellState::Failed(_) => t.unfinished += 1,
-                CellState::Missing => t.missing += 1,
-            }
-        }
-        t
-    }
-}
-
 /// How many cells stand where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -310,6 +304,21 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The counts of these states.
+    pub fn of(states: impl IntoIterator<Item = CellState>) -> Tally {
+        let mut t = Tally::default();
+        for state in states {
+            match state {
+                CellState::Complete(Verdict::Pass) => t.pass += 1,
+                CellState::Complete(Verdict::Fail) => t.fail += 1,
+                CellState::Complete(Verdict::Undecided) => t.undecided += 1,
+                CellState::Failed(_) => t.unfinished += 1,
+                CellState::Missing => t.missing += 1,
+            }
+        }
+        t
+    }
+
     /// The sweep's exit code: 3 if a cell could not finish or is missing, else 1 if one fails,
     /// else 4 if one is undecided, else 0.
     pub fn exit_code(&self) -> i32 {
