@@ -39,6 +39,8 @@ if [ ! -x "$fdl" ]; then
     log "building fdl"
     (cd "$root" && cargo build --release --quiet)
 fi
+# Absolute: the script works in a scratch folder below.
+fdl="$(realpath "$fdl")"
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     log "installing slurm-wlm and munge"
     export DEBIAN_FRONTEND=noninteractive
@@ -129,8 +131,12 @@ wait_job() {
     exit 3
 }
 submit() {
-    "$fdl" sweep slurm spec.toml --out slurm-sweep --cells-per-task 2 --cpus-per-task 1 --time 00:10:00 |
-        tee /dev/stderr | sed -n 's/^submitted job \([0-9]*\).*/\1/p'
+    # Printed to stderr by echo, not `tee /dev/stderr`: reopening /dev/stderr truncates a log file
+    # that stderr is redirected to.
+    local out
+    out="$("$fdl" sweep slurm spec.toml --out slurm-sweep --cells-per-task 2 --cpus-per-task 1 --time 00:10:00)"
+    echo "$out" >&2
+    echo "$out" | sed -n 's/^submitted job \([0-9]*\).*/\1/p'
 }
 
 clock=$SECONDS
