@@ -48,21 +48,35 @@ pub fn flat_grads<M: Module>(model: &M, grads: &Gradients) -> Vec<f64> {
 /// `model` with `moved` (flat, in visiting order) added to its float parameters, as fresh
 /// leaves of the autodiff graph (their gradients can be taken again).
 pub fn displaced<M: Module>(model: M, moved: &[f64]) -> M {
-    struct Add<'a> {
-        moved: &'a [f64],
+    remap(model, moved, |tensor, delta| tensor + delta)
+}
+
+/// `model` with its float parameters set to `values` (flat, in visiting order), as fresh leaves
+/// of the autodiff graph: the inverse of [`flat_params`], for optimizers that work on flat
+/// vectors.
+pub fn with_flat_params<M: Module>(model: M, values: &[f64]) -> M {
+    remap(model, values, |_, value| value)
+}
+
+/// Every float parameter replaced by `combine(old, new)`, where `new` is its slice of `flat`.
+fn remap<M: Module>(model: M, flat: &[f64], combine: fn(Tensor<1>, Tensor<1>) -> Tensor<1>) -> M {
+    struct Remap<'a> {
+        flat: &'a [f64],
         offset: usize,
+        combine: fn(Tensor<1>, Tensor<1>) -> Tensor<1>,
     }
-    impl ModuleMapper for Add<'_> {
+    impl ModuleMapper for Remap<'_> {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let (id, tensor, mapper) = param.consume();
             let require_grad = tensor.is_require_grad();
             let shape = tensor.shape();
             let len = shape.num_elements();
-            let step = &self.moved[self.offset..self.offset + len];
+            let part = &self.flat[self.offset..self.offset + len];
             self.offset += len;
-            let delta =
-                Tensor::<D>::from_data(TensorData::new(step.to_vec(), shape), &tensor.device());
-            let mut value = (tensor + delta).detach();
+            let device = tensor.device();
+            let given = Tensor::<1>::from_data(TensorData::new(part.to_vec(), [len]), &device);
+            let combined = (self.combine)(tensor.flatten::<1>(0, D - 1), given);
+            let mut value = combined.reshape(shape).detach();
             if require_grad {
                 value = value.require_grad();
             }
@@ -70,9 +84,13 @@ pub fn displaced<M: Module>(model: M, moved: &[f64]) -> M {
         }
     }
     assert_eq!(
-        moved.len(),
+        flat.len(),
         flat_params(&model).len(),
-        "one displacement per parameter"
+        "one value per parameter"
     );
-    model.map(&mut Add { moved, offset: 0 })
+    model.map(&mut Remap {
+        flat,
+        offset: 0,
+        combine,
+    })
 }

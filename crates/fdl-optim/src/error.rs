@@ -22,6 +22,9 @@ pub enum TrainError {
     /// The configuration combines parts that do not go together.
     #[error("unsupported training configuration: {0}")]
     Unsupported(&'static str),
+    /// An external solver (argmin's L-BFGS) failed.
+    #[error("{0}")]
+    Solver(String),
     /// A probe callback asked to stop.
     #[error("{0}")]
     Probe(String),

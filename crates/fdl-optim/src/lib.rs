@@ -15,6 +15,7 @@
 
 mod descend;
 mod error;
+mod lbfgs;
 mod loss;
 mod method;
 mod params;
@@ -27,6 +28,7 @@ mod train;
 
 pub use descend::descend;
 pub use error::TrainError;
+pub use lbfgs::{LbfgsMinimum, LbfgsOptions, minimize_lbfgs};
 pub use loss::{Loss, LossState};
 pub use method::Method;
 pub use params::{ParamSums, param_sums, scale_params, update_params};
