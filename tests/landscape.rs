@@ -147,3 +147,99 @@ fn strict_saddle_refuses_matrices_it_cannot_use() {
         assert!(!dir.join("run").exists());
     }
 }
+
+#[test]
+fn benign_landscape_quick_passes_and_reports_both_thresholds() {
+    let (_, dir, report) = run_passing(
+        "bl",
+        &["reproduce", "benign-landscape", "--quick", "--out", "run"],
+    );
+    let n30 = &report["headline"]["n30"];
+    // d = 10, n = 30: the sharp count crosses n between k = 3 and 4; sqrt(2n) = 7.75.
+    assert!((n30["sharp_width"].as_f64().unwrap() - 3.41).abs() < 0.01);
+    assert!((n30["du_lee_width"].as_f64().unwrap() - 7.746).abs() < 0.001);
+    assert_eq!(n30["success"].as_object().unwrap().len(), 16);
+    assert_finding(&report, "not the sharp threshold");
+    assert!(dir.join("run/figures/benign_landscape.svg").is_file());
+}
+
+#[test]
+fn benign_landscape_fails_when_lbfgs_is_cut_short() {
+    // Three iterations reach no minimum: the overparametrized widths no longer all succeed and
+    // nothing is certified below the threshold.
+    run_failing(
+        "bl-short",
+        &[
+            "reproduce",
+            "benign-landscape",
+            "--quick",
+            "--set",
+            "lbfgs_iterations=3",
+            "--out",
+            "run",
+        ],
+        &[
+            "n = 30: smallest success fraction over the widths with dk - k(k-1)/2 > n (k = 4..16)",
+            "n = 30: fewest distinct certified spurious minima over the widths with dk - k(k-1)/2 < n (k = 1..3)",
+        ],
+    );
+}
+
+/// Targets y = x^T B B^T x / d of inputs uniform on [-1, 1]^d (not SCIENCE.md's Gaussian
+/// inputs, nor its generator): the held-out case of benign-landscape.
+fn quadratic_targets(n: usize, d: usize, seed: u64) -> Vec<(Vec<f64>, f64)> {
+    let b: Vec<Vec<f64>> = planted_data(d, d, seed + 1)
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    planted_data(n, d, seed)
+        .into_iter()
+        .map(|(x, _)| {
+            let y = (0..d)
+                .map(|j| (0..d).map(|i| x[i] * b[i][j]).sum::<f64>().powi(2))
+                .sum::<f64>()
+                / d as f64;
+            (x, y)
+        })
+        .collect()
+}
+
+#[test]
+fn benign_landscape_passes_on_held_out_data_and_refuses_ill_conditioned_sizes() {
+    let dir = scratch("bl-data");
+    // d = 6, n = 14: dk - k(k-1)/2 = 6, 11, 15 for k = 1, 2, 3.
+    write_csv(&dir.join("q.csv"), &quadratic_targets(14, 6, 21));
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "benign-landscape",
+            "--quick",
+            "--data",
+            "q.csv",
+            "--out",
+            "run",
+        ],
+    );
+    let report = assert_passed(&out, &dir.join("run"));
+    let n14 = &report["headline"]["n14"];
+    assert_eq!(n14["d"], 6);
+    assert_eq!(n14["cutoff"], 3);
+
+    // 16 points in d = 5 exceed 0.75 d(d+1)/2 = 11.25.
+    write_csv(&dir.join("full.csv"), &quadratic_targets(16, 5, 3));
+    let out = fdl_in(
+        &dir,
+        &[
+            "reproduce",
+            "benign-landscape",
+            "--data",
+            "full.csv",
+            "--out",
+            "refused",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("ill-conditioned"), "{}", out.stderr);
+    assert!(!dir.join("refused").exists());
+}

@@ -119,3 +119,43 @@ fn a_quadratic_plus_quartic_has_its_closed_form_hessian() {
         }
     }
 }
+
+#[test]
+fn quadratic_net_least_squares_has_its_analytic_hessian() {
+    // L = (1/4n) sum_i r_i^2, r_i = sum_j p_ij^2 / d - y_i, p_ij = x_i . w_j:
+    // H[(a,j),(b,l)] = (1/(n d)) sum_i x_ia x_ib ((2/d) p_ij p_il + delta_jl r_i).
+    let (n, d, k) = (7, 4, 3);
+    let x = normal(n * d, 5);
+    let y = normal(n, 6);
+    let config = QuadraticNetConfig {
+        input_dim: d,
+        width: k,
+        train_outer: false,
+    };
+    let model = config.init(&mut ChaCha8Rng::seed_from_u64(7), &device());
+    let w = flat_params(&model);
+    let fit = LeastSquares::new(model, &x, &y, &device());
+    let (h, p) = hessian(&fit);
+    assert_eq!(p, d * k);
+    let p_ij = |i: usize, j: usize| (0..d).map(|a| x[i * d + a] * w[a * k + j]).sum::<f64>();
+    let r = |i: usize| (0..k).map(|j| p_ij(i, j).powi(2)).sum::<f64>() / d as f64 - y[i];
+    let mut worst = 0.0f64;
+    let mut largest = 0.0f64;
+    for (a, j, b, l) in
+        (0..d * k).flat_map(|u| (0..d * k).map(move |v| (u / k, u % k, v / k, v % k)))
+    {
+        let expected = (0..n)
+            .map(|i| {
+                let cross = 2.0 / d as f64 * p_ij(i, j) * p_ij(i, l);
+                x[i * d + a] * x[i * d + b] * (cross + if j == l { r(i) } else { 0.0 })
+            })
+            .sum::<f64>()
+            / (n * d) as f64;
+        worst = worst.max((h[(a * k + j) * p + b * k + l] - expected).abs());
+        largest = largest.max(expected.abs());
+    }
+    assert!(
+        worst <= 1e-8 * largest,
+        "largest entry gap {worst:e} of {largest:e}"
+    );
+}

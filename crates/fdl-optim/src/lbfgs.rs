@@ -123,7 +123,10 @@ pub fn minimize_lbfgs<O: Objective>(
         .map_err(|e| TrainError::Solver(format!("L-BFGS: {e}")))?;
     let state = result.state();
     let stopped = match state.get_termination_reason() {
-        Some(TerminationReason::SolverExit(why)) => why.clone(),
+        // More-Thuente fails once no step decreases the loss in floating point.
+        Some(TerminationReason::SolverExit(why)) => {
+            format!("no decrease found (flat to machine precision): {why}")
+        }
         Some(reason) => reason.text().to_string(),
         None => "not terminated".into(),
     };

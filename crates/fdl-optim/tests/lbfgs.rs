@@ -80,7 +80,7 @@ struct Rosenbrock {
 impl Objective for Rosenbrock {
     fn loss(&self) -> Tensor<1> {
         let p = self.point.val();
-        let (x, y) = (p.clone().slice([0..1]), p.slice([1..2]));
+        let (x, y) = (p.clone().slice(0..1), p.slice(1..2));
         (x.clone().neg() + 1.0).square() + (y - x.square()).square() * 100.0
     }
 }

@@ -1,5 +1,6 @@
 //! fdl's experiments, one module each, in catalogue order (`fdl list` reads it).
 
+mod benign_landscape;
 mod depth_conv;
 mod depth_linear;
 mod gd_global_min;
@@ -15,6 +16,7 @@ mod sgd_interpolation;
 mod steepest_descent;
 mod strict_saddle;
 
+pub use benign_landscape::{BenignLandscape, BenignLandscapeConfig};
 pub use depth_conv::{DepthConv, DepthConvConfig};
 pub use depth_linear::{DepthLinear, DepthLinearConfig};
 pub use gd_global_min::{GdGlobalMin, GdGlobalMinConfig};
@@ -36,6 +38,7 @@ use std::marker::PhantomData;
 pub fn builtins() -> Vec<Box<dyn DynExperiment>> {
     vec![
         Box::new(Pipeline::<StrictSaddle>(PhantomData)),
+        Box::new(Pipeline::<BenignLandscape>(PhantomData)),
         Box::new(Pipeline::<GdGlobalMin>(PhantomData)),
         Box::new(Pipeline::<LazyDrift>(PhantomData)),
         Box::new(Pipeline::<SgdInterpolation>(PhantomData)),
