@@ -22,7 +22,7 @@ pub use error::DataError;
 pub use matrix_csv::{SymmetricMatrix, read_symmetric_csv, write_symmetric_csv};
 pub use seeds::{cell_seed, stream_rng};
 pub use synthetic::{
-    XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels, gaussian_random_labels,
-    normal_values, rng_from_seed, sine_boundary_2d, soudry_2d, sparse_regression,
-    sphere_gaussian_targets, xor_cube,
+    OFF_MARGIN, XorNoise, asymmetric_gaussian_2d, gaussian_difference_labels,
+    gaussian_random_labels, normal_values, rng_from_seed, sine_boundary_2d, soudry_2d,
+    sparse_regression, sphere_gaussian_targets, xor_cube,
 };

@@ -23,7 +23,10 @@ impl<M: ScalarModel + ModuleDisplay> LeastSquares<M> {
     /// `model` on inputs `x` (row-major `[n, d]`) and targets `y` (`[n]`).
     pub fn new(model: M, x: &[f64], y: &[f64], device: &Device) -> Self {
         let n = y.len();
-        assert!(n > 0 && x.len().is_multiple_of(n), "x is n x d for n = y.len()");
+        assert!(
+            n > 0 && x.len().is_multiple_of(n),
+            "x is n x d for n = y.len()"
+        );
         Self {
             model,
             x: tensor2_from_host(x, n, x.len() / n, device),
