@@ -32,9 +32,9 @@ if [ "${1:-}" != "--skip-peers" ]; then
         log "peer: $2 ($3)"
         (cd "$out/peer" && "$1" bench.py --workload "$2" --impls "$3" --wait-quiet 0 >> "$out/peers.jsonl")
     }
-    peer "$venv/bin/python" depth-conv jax_fori
-    peer "$venv/bin/python" steepest-lp jax_fori
-    peer "$venv/bin/python" two-layer-gd jax_fori
+    peer "$venv/bin/python" depth-conv jax
+    peer "$venv/bin/python" steepest-lp jax
+    peer "$venv/bin/python" two-layer-gd jax
     peer "$venv/bin/python" ntk-gram jax_closed_form
     peer "$venv_nt/bin/python" ntk-gram nt_impl3
 fi

@@ -64,7 +64,7 @@ def main():
     for d in (16, 64):
         for depth in (1, 2, 3, 4):
             row(f"depth-conv step, D = {d}, L = {depth} (f64)",
-                ("depth_conv_step", "depth_conv_100_steps", str(d), str(depth)), 100, "us",
+                ("depth_conv_step", "depth_conv_steps", str(d), str(depth)), 10_000, "us",
                 workload="depth-conv", D=d, L=depth)
     for norm, name in (("l1", "l_1"), ("linf", "l_inf")):
         row(f"{name} steepest step, n = d = 1000 (f64)", ("steepest_step", "steepest_20_steps", norm), 20, "ms",

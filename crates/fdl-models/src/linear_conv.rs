@@ -1,6 +1,7 @@
 //! Linear convolutional network with full-width circular convolutions (Gunasekar et al. 2018).
 
-use crate::{Homogeneous, LinearPredictor, ScalarModel, normal_tensor};
+use crate::host_program::{dot, product, transposed_product};
+use crate::{Homogeneous, HostProgram, LinearPredictor, ScalarModel, normal_tensor, to_host};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::Rng;
@@ -79,6 +80,91 @@ impl ScalarModel for LinearConv {
             .fold(x, |h, w| h.matmul(self.circulant_of(w.val())));
         let d = first.val().dims()[0];
         h.matmul(first.val().reshape([d, 1])).reshape([n])
+    }
+
+    fn host_program(&self, x: &Tensor<2>) -> Option<Box<dyn HostProgram>> {
+        let [n, dim] = x.dims();
+        Some(Box::new(ConvProgram {
+            x: to_host(x.clone()),
+            dim,
+            depth: self.depth(),
+            partial: vec![0.0; dim * self.depth()],
+            upstream: vec![0.0; 2 * dim],
+            rows: n,
+        }))
+    }
+}
+
+/// [`LinearConv`]'s outputs and gradient on the host: beta_1 = w_1, beta_k = beta_(k-1) (*) w_k,
+/// f(x) = <x, beta_L>; backward through the chain with `d<g, a (*) b>/db = corr(g, a)`.
+struct ConvProgram {
+    /// The batch, row-major `[rows, dim]`.
+    x: Vec<f64>,
+    rows: usize,
+    dim: usize,
+    depth: usize,
+    /// The partial products beta_1..beta_L of the last `outputs` call.
+    partial: Vec<f64>,
+    /// The upstream gradient and a scratch vector.
+    upstream: Vec<f64>,
+}
+
+/// `out = a (*) b`, `(a (*) b)[i] = sum_j a[j] b[(i - j) mod D]`.
+fn circular_convolution(a: &[f64], b: &[f64], out: &mut [f64]) {
+    let d = a.len();
+    out.fill(0.0);
+    for (j, &aj) in a.iter().enumerate() {
+        for (o, &bv) in out[j..].iter_mut().zip(&b[..d - j]) {
+            *o += aj * bv;
+        }
+        for (o, &bv) in out[..j].iter_mut().zip(&b[d - j..]) {
+            *o += aj * bv;
+        }
+    }
+}
+
+/// `out = corr(g, v)`, `corr(g, v)[m] = sum_i g[i] v[(i - m) mod D]`.
+fn circular_correlation(g: &[f64], v: &[f64], out: &mut [f64]) {
+    let d = g.len();
+    for (m, o) in out.iter_mut().enumerate() {
+        *o = dot(&g[m..], &v[..d - m]) + dot(&g[..m], &v[d - m..]);
+    }
+}
+
+impl HostProgram for ConvProgram {
+    fn num_params(&self) -> usize {
+        self.dim * self.depth
+    }
+
+    fn outputs(&mut self, theta: &[f64], out: &mut [f64]) {
+        let d = self.dim;
+        self.partial[..d].copy_from_slice(&theta[..d]);
+        for k in 1..self.depth {
+            let (done, rest) = self.partial.split_at_mut(k * d);
+            circular_convolution(
+                &done[(k - 1) * d..],
+                &theta[k * d..(k + 1) * d],
+                &mut rest[..d],
+            );
+        }
+        product(
+            &self.x,
+            &self.partial[(self.depth - 1) * d..],
+            &mut out[..self.rows],
+        );
+    }
+
+    fn pullback(&mut self, theta: &[f64], coefficients: &[f64], grad: &mut [f64]) {
+        let d = self.dim;
+        let (upstream, scratch) = self.upstream.split_at_mut(d);
+        transposed_product(&self.x, coefficients, upstream);
+        for k in (1..self.depth).rev() {
+            let grad_k = &mut grad[k * d..(k + 1) * d];
+            circular_correlation(upstream, &self.partial[(k - 1) * d..k * d], grad_k);
+            circular_correlation(upstream, &theta[k * d..(k + 1) * d], scratch);
+            upstream.copy_from_slice(scratch);
+        }
+        grad[..d].copy_from_slice(upstream);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The traits analysis relies on: forward pass, homogeneity, effective linear predictor.
 
+use crate::HostProgram;
 use burn::module::Module;
 use burn::tensor::Tensor;
 
@@ -7,6 +8,14 @@ use burn::tensor::Tensor;
 pub trait ScalarModel: Module {
     /// The outputs `f(x_n)` for a batch of inputs `x` of shape `[n, d]`.
     fn forward(&self, x: Tensor<2>) -> Tensor<1>;
+
+    /// The outputs and gradient on the fixed inputs `x` in closed form on the host (see
+    /// [`HostProgram`]), for models so small that op dispatch dominates a step; `None` (the
+    /// default) trains through Burn's autodiff.
+    fn host_program(&self, x: &Tensor<2>) -> Option<Box<dyn HostProgram>> {
+        let _ = x;
+        None
+    }
 }
 
 /// A model with `f(x; c theta) = c^L f(x; theta)` for every `c > 0` (Lyu & Li 2020).

@@ -8,8 +8,10 @@ use crate::{
     param_sums, scale_params, steepest_steps, update_params,
 };
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::Tensor;
-use fdl_models::{Homogeneous, ScalarModel, to_host};
+use burn::tensor::{DType, Tensor};
+use fdl_models::{
+    Homogeneous, HostProgram, ScalarModel, dot, flat_params, to_host, with_flat_params,
+};
 
 /// Training inputs `[n, d]` and labels `[n]` on the device.
 #[derive(Debug, Clone)]
@@ -114,6 +116,32 @@ impl<M: Clone> Adaptive<M> {
     }
 }
 
+/// The flat parameters of a run on a model's [`HostProgram`], with the program's buffers.
+struct HostRun {
+    program: Box<dyn HostProgram>,
+    theta: Vec<f64>,
+    outputs: Vec<f64>,
+    grad: Vec<f64>,
+}
+
+impl HostRun {
+    /// `||theta||^2`, `||g||^2` and `<theta, g>` of the last pullback.
+    fn sums(&self) -> crate::ParamSums {
+        crate::ParamSums {
+            param_sq: dot(&self.theta, &self.theta),
+            grad_sq: dot(&self.grad, &self.grad),
+            param_dot_grad: dot(&self.theta, &self.grad),
+        }
+    }
+
+    /// `theta <- rescale * (theta - step * g)`, as [`update_params`].
+    fn update(&mut self, step: f64, rescale: f64) {
+        for (t, g) in self.theta.iter_mut().zip(&self.grad) {
+            *t = (*t - *g * step) * rescale;
+        }
+    }
+}
+
 /// Full-batch trainer for any [`ScalarModel`].
 pub struct Trainer<M> {
     model: M,
@@ -125,6 +153,8 @@ pub struct Trainer<M> {
     steps_taken: usize,
     /// Which examples each step's gradient uses.
     sampling: Sampling,
+    /// Whether a model's [`HostProgram`] may replace Burn's autodiff.
+    host_programs: bool,
 }
 
 impl<M: ScalarModel> Trainer<M> {
@@ -137,6 +167,7 @@ impl<M: ScalarModel> Trainer<M> {
             target_ln_loss: None,
             steps_taken: 0,
             sampling: Sampling::Full,
+            host_programs: true,
         }
     }
 
@@ -144,6 +175,13 @@ impl<M: ScalarModel> Trainer<M> {
     /// step rules still see the full-batch loss. The draws restart from the seed at every `run`.
     pub fn sampled(mut self, sampling: Sampling) -> Self {
         self.sampling = sampling;
+        self
+    }
+
+    /// Trains through Burn's autodiff even where the model has a [`HostProgram`] (to compare the
+    /// two, or to time the Burn path).
+    pub fn autodiff_only(mut self) -> Self {
+        self.host_programs = false;
         self
     }
 
@@ -167,6 +205,25 @@ impl<M: ScalarModel> Trainer<M> {
     /// `ln s` with theta = s * phi.
     pub fn ln_scale(&self) -> f64 {
         self.ln_scale
+    }
+
+    /// The host run of this configuration: gradient descent in f64 on a model with a
+    /// [`HostProgram`] (the same arithmetic as the Burn path, without per-op dispatch).
+    fn host_run(&self, batch: &Batch, config: &TrainConfig, adaptive: bool) -> Option<HostRun> {
+        let eligible = self.host_programs
+            && config.method == Method::Steepest
+            && config.geometry.is_euclidean()
+            && !adaptive
+            && batch.x.dtype() == DType::F64;
+        let program = self.model.host_program(&batch.x).filter(|_| eligible)?;
+        let theta = flat_params(&self.model);
+        assert_eq!(theta.len(), program.num_params(), "host program size");
+        Some(HostRun {
+            outputs: vec![0.0; batch.x.dims()[0]],
+            grad: vec![0.0; theta.len()],
+            program,
+            theta,
+        })
     }
 
     /// Runs `config.steps` steps, calling `probe` at every step listed in `probe_steps` (and at
@@ -210,9 +267,19 @@ impl<M: ScalarModel> Trainer<M> {
             }),
             _ => None,
         };
+        let mut host = self.host_run(batch, config, adaptive.is_some());
         for step in 0..=config.steps {
-            let outputs = self.model.forward(batch.x.clone());
-            let out_host = to_host(outputs.clone());
+            let (outputs, out_host) = match host.as_mut() {
+                Some(h) => {
+                    h.program.outputs(&h.theta, &mut h.outputs);
+                    (None, h.outputs.clone())
+                }
+                None => {
+                    let outputs = self.model.forward(batch.x.clone());
+                    let out_host = to_host(outputs.clone());
+                    (Some(outputs), out_host)
+                }
+            };
             let bad = out_host.iter().copied().find(|m| !m.is_finite());
             // An adaptive run steps back from a point that is non-finite or raises the loss.
             if let (Some(a), Some(_)) = (adaptive.as_mut(), bad)
@@ -263,6 +330,9 @@ impl<M: ScalarModel> Trainer<M> {
             let probing = next_probe.next_if(|&s| s <= step).is_some() || last;
             while next_probe.next_if(|&s| s <= step).is_some() {}
             if probing {
+                if let Some(h) = &host {
+                    self.model = with_flat_params(self.model.clone(), &h.theta);
+                }
                 let sums = param_sums(&self.model, None);
                 let view = Probe {
                     step,
@@ -289,16 +359,28 @@ impl<M: ScalarModel> Trainer<M> {
                 let lr = adaptive
                     .as_ref()
                     .map_or_else(|| config.step_rule.size_at(step, config.steps), |a| a.size);
+                let outputs = outputs.expect("stateful optimizers run on Burn");
                 self.stateful_step(optimizer, lr, outputs, &coefficients, &loss, step + 1)?;
                 on_step(step + 1);
                 continue;
             }
-            let coefficients = fdl_models::tensor1_from_host(&coefficients, &outputs.device());
-            let mut grads = (outputs * coefficients).sum().backward();
-            // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
-            let step_norm = (!config.geometry.is_euclidean())
-                .then(|| steepest_steps(&self.model, &mut grads, config.geometry));
-            let sums = param_sums(&self.model, Some(&grads));
+            let (grads, step_norm, sums) = match (host.as_mut(), outputs) {
+                (Some(h), _) => {
+                    h.program.pullback(&h.theta, &coefficients, &mut h.grad);
+                    (None, None, h.sums())
+                }
+                (None, outputs) => {
+                    let outputs = outputs.expect("the Burn path has its outputs");
+                    let coefficients =
+                        fdl_models::tensor1_from_host(&coefficients, &outputs.device());
+                    let mut grads = (outputs * coefficients).sum().backward();
+                    // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
+                    let step_norm = (!config.geometry.is_euclidean())
+                        .then(|| steepest_steps(&self.model, &mut grads, config.geometry));
+                    let sums = param_sums(&self.model, Some(&grads));
+                    (Some(grads), step_norm, sums)
+                }
+            };
             finite(step + 1, "gradient norm", sums.grad_sq)?;
             finite(step + 1, "parameter norm", sums.param_sq)?;
             if sums.grad_sq == 0.0 && config.step_rule.is_normalized() {
@@ -337,7 +419,13 @@ impl<M: ScalarModel> Trainer<M> {
                     1.0 / norm
                 }
             };
-            self.model = update_params(self.model.clone(), &grads, kappa, rescale);
+            match (host.as_mut(), grads) {
+                (Some(h), _) => h.update(kappa, rescale),
+                (None, grads) => {
+                    let grads = grads.expect("the Burn path has its gradients");
+                    self.model = update_params(self.model.clone(), &grads, kappa, rescale);
+                }
+            }
             if let Some(a) = adaptive.as_mut() {
                 a.size *= a.growth;
             }
@@ -387,6 +475,7 @@ impl<M: Homogeneous> Trainer<M> {
             target_ln_loss: None,
             steps_taken: 0,
             sampling: Sampling::Full,
+            host_programs: true,
         }
     }
 }
