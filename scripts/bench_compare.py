@@ -67,7 +67,7 @@ def main():
                 ("depth_conv_step", "depth_conv_steps", str(d), str(depth)), 10_000, "us",
                 workload="depth-conv", D=d, L=depth)
     for norm, name in (("l1", "l_1"), ("linf", "l_inf")):
-        row(f"{name} steepest step, n = d = 1000 (f64)", ("steepest_step", "steepest_20_steps", norm), 20, "ms",
+        row(f"{name} steepest step, n = d = 1000 (f64)", ("steepest_step", "steepest_steps", norm), 1000, "ms",
             workload="steepest-lp", norm=norm)
     for precision, dtype in (("f32", "float32"), ("f64", "float64")):
         for m in (1024, 4096, 16384):

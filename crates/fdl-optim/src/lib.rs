@@ -36,8 +36,8 @@ pub use regularized::{ContinuationConfig, Labels, StageSummary, StepInfo, train_
 pub use sampling::Sampling;
 pub use schedule::log_spaced_steps;
 pub use steepest::{
-    LpGeometry, NormScope, SteepestDirection, dual_exponent, param_lp_norm, steepest_direction,
-    steepest_steps,
+    LpGeometry, NormScope, SteepestDirection, dual_exponent, lp_norm, param_lp_norm,
+    steepest_direction, steepest_steps,
 };
 pub use step_rule::{Schedule, StepRule, StepRuleKind};
 pub use train::{Batch, Parameterization, Probe, TrainConfig, Trainer};

@@ -168,6 +168,19 @@ fn per_tensor<M: Module>(
     stats(model, Some(grads), stat)
 }
 
+/// `||v||_p` for p in [1, inf], without overflow (the ratios `|v_i| / max |v|` are formed first).
+pub fn lp_norm(v: &[f64], p: f64) -> f64 {
+    let max = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if max == 0.0 || p.is_infinite() {
+        return max;
+    }
+    max * v
+        .iter()
+        .map(|x| (x.abs() / max).powf(p))
+        .sum::<f64>()
+        .powf(1.0 / p)
+}
+
 /// `||theta||_p` over every float parameter of `model`, p in [1, inf], without overflow.
 pub fn param_lp_norm<M: Module>(model: &M, p: f64) -> f64 {
     let max = stats(model, None, |_, t| t.abs().max())

@@ -134,6 +134,17 @@ impl HostRun {
         }
     }
 
+    /// Replaces the gradient by the l_p steepest step `d = ||g||_q u` over the whole vector (as
+    /// [`steepest_steps`] with [`NormScope::Global`](crate::NormScope::Global)) and returns
+    /// `||d||_p` and `||theta||_p`.
+    fn steepest_step(&mut self, p: f64) -> (f64, f64) {
+        let direction = crate::steepest_direction(&self.grad, p);
+        for (g, u) in self.grad.iter_mut().zip(&direction.unit) {
+            *g = u * direction.dual_norm;
+        }
+        (direction.dual_norm, crate::lp_norm(&self.theta, p))
+    }
+
     /// `theta <- rescale * (theta - step * g)`, as [`update_params`].
     fn update(&mut self, step: f64, rescale: f64) {
         for (t, g) in self.theta.iter_mut().zip(&self.grad) {
@@ -207,12 +218,12 @@ impl<M: ScalarModel> Trainer<M> {
         self.ln_scale
     }
 
-    /// The host run of this configuration: gradient descent in f64 on a model with a
+    /// The host run of this configuration: l_p steepest descent in f64 on a model with a
     /// [`HostProgram`] (the same arithmetic as the Burn path, without per-op dispatch).
     fn host_run(&self, batch: &Batch, config: &TrainConfig, adaptive: bool) -> Option<HostRun> {
         let eligible = self.host_programs
             && config.method == Method::Steepest
-            && config.geometry.is_euclidean()
+            && config.geometry.scope == crate::NormScope::Global
             && !adaptive
             && batch.x.dtype() == DType::F64;
         let program = self.model.host_program(&batch.x).filter(|_| eligible)?;
@@ -367,7 +378,9 @@ impl<M: ScalarModel> Trainer<M> {
             let (grads, step_norm, sums) = match (host.as_mut(), outputs) {
                 (Some(h), _) => {
                     h.program.pullback(&h.theta, &coefficients, &mut h.grad);
-                    (None, None, h.sums())
+                    let step_norm = (!config.geometry.is_euclidean())
+                        .then(|| h.steepest_step(config.geometry.p));
+                    (None, step_norm, h.sums())
                 }
                 (None, outputs) => {
                     let outputs = outputs.expect("the Burn path has its outputs");
@@ -375,8 +388,10 @@ impl<M: ScalarModel> Trainer<M> {
                         fdl_models::tensor1_from_host(&coefficients, &outputs.device());
                     let mut grads = (outputs * coefficients).sum().backward();
                     // l_p geometry: the gradient is replaced by the steepest step d (d = g for l2).
-                    let step_norm = (!config.geometry.is_euclidean())
-                        .then(|| steepest_steps(&self.model, &mut grads, config.geometry));
+                    let step_norm = (!config.geometry.is_euclidean()).then(|| {
+                        let d = steepest_steps(&self.model, &mut grads, config.geometry);
+                        (d, param_lp_norm(&self.model, config.geometry.p))
+                    });
                     let sums = param_sums(&self.model, Some(&grads));
                     (Some(grads), step_norm, sums)
                 }
@@ -392,7 +407,7 @@ impl<M: ScalarModel> Trainer<M> {
             // ||d||_p and ||theta||_p in theta-space from phi-space ones.
             let (ln_d_phi, ln_phi) = match step_norm {
                 None => (0.5 * sums.grad_sq.ln(), 0.5 * sums.param_sq.ln()),
-                Some(d) => (d.ln(), param_lp_norm(&self.model, config.geometry.p).ln()),
+                Some((d, phi)) => (d.ln(), phi.ln()),
             };
             let ln_g_theta = (l - 1.0) * ln_s + ln_d_phi;
             let ln_theta = ln_s + ln_phi;
