@@ -1,25 +1,16 @@
 //! Models' host programs against Burn's autodiff: the outputs and gradient of one point, and
 //! whole training runs through the trainer (which takes the host path when it can).
 
-use burn::tensor::{Device, FloatDType};
+mod common;
+
+use common::device;
+
 use fdl_data::{gaussian_random_labels, rng_from_seed};
 use fdl_models::{
     DeepLinear, DeepLinearConfig, LinearConv, LinearConvConfig, ScalarModel, flat_grads,
     flat_params, tensor1_from_host, tensor2_from_host, to_host,
 };
 use fdl_optim::*;
-use std::sync::OnceLock;
-
-fn device() -> Device {
-    static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d = Device::flex();
-            d.configure(FloatDType::F64).expect("configure f64 once");
-            d.autodiff()
-        })
-        .clone()
-}
 
 fn conv(dim: usize, depth: usize, seed: u64) -> LinearConv {
     LinearConvConfig {

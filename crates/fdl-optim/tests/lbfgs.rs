@@ -1,8 +1,12 @@
 //! L-BFGS on problems with known minimizers: a convex quadratic, Rosenbrock's valley, and a
 //! planted quadratic-activation net (zero loss reachable).
 
+mod common;
+
+use common::device;
+
 use burn::module::{Module, Param};
-use burn::tensor::{Device, FloatDType, Tensor};
+use burn::tensor::Tensor;
 use fdl_models::{
     LeastSquares, Objective, QuadraticNetConfig, flat_params, tensor2_from_host, with_flat_params,
 };
@@ -10,12 +14,6 @@ use fdl_optim::{LbfgsOptions, minimize_lbfgs};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 /// `theta^T A theta / 2 - b^T theta` with A = tridiag(-1, 2, -1) (positive definite).
 #[derive(Module, Debug)]

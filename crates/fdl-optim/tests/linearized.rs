@@ -2,7 +2,11 @@
 //! trainer follows the hand-written tangent maps step for step: both are the same linear model
 //! in the same parameters, so gradient descent moves them identically (to rounding).
 
-use burn::tensor::{Device, FloatDType, Tensor};
+mod common;
+
+use common::device;
+
+use burn::tensor::Tensor;
 use fdl_models::{
     Linearized, LinearizedMlp, LinearizedTwoLayer, MlpConfig, OuterLayer, ScalarModel, Scaling,
     TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
@@ -15,12 +19,6 @@ use rand_distr::{Distribution, StandardNormal};
 /// Outputs agree to this after training (relative to the outputs' size), in f64.
 const AGREEMENT: f64 = 1e-10;
 const STEPS: usize = 200;
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 fn normal(len: usize, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -1,7 +1,11 @@
 //! Gradient descent on the square loss through the trainer, against Du et al.'s update of the
 //! two-layer ReLU net written out on the host.
 
-use burn::tensor::{Device, FloatDType};
+mod common;
+
+use common::device;
+
+use burn::tensor::Device;
 use fdl_models::{
     OuterLayer, Scaling, TwoLayerConfig, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -13,12 +17,6 @@ const X: [f64; 6] = [0.6, 0.8, -1.0, 0.0, 0.28, -0.96];
 const Y: [f64; 3] = [0.5, -1.2, 0.3];
 const ETA: f64 = 0.4;
 const STEPS: usize = 5;
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 /// The three points on the device.
 fn batch(dev: &Device) -> Batch {

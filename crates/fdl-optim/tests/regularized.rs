@@ -1,19 +1,17 @@
 //! Regularized training through `train_regularized`: stationarity on a small problem, the
 //! gradient against finite differences of the objective, and the multi-class path.
 
+mod common;
+
+use common::device;
+
+use burn::tensor::Device;
 use burn::tensor::Tensor;
-use burn::tensor::{Device, FloatDType};
 use fdl_models::{Classifier, DeepLinearConfig, ReluNetConfig, tensor2_from_host, to_host};
 use fdl_optim::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 /// n points in [-1, 1]^2 with a constant third feature, labelled by sign(sin(3 x_1) - x_2).
 fn wavy(n: usize, dev: &Device) -> (Tensor<2>, Vec<f64>) {

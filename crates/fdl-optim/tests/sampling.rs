@@ -1,7 +1,11 @@
 //! Mini-batch SGD through the trainer: a batch of every example per epoch is gradient descent
 //! exactly, the draws depend only on the seed, and the expected stochastic step is the GD step.
 
-use burn::tensor::{Device, FloatDType};
+mod common;
+
+use common::device;
+
+use burn::tensor::Device;
 use fdl_models::{
     DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -12,12 +16,6 @@ use rand_distr::{Distribution, StandardNormal};
 
 const N: usize = 12;
 const D: usize = 4;
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 fn batch(dev: &Device) -> Batch {
     let mut rng = ChaCha8Rng::seed_from_u64(1);

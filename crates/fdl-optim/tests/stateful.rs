@@ -1,7 +1,10 @@
 //! Momentum and Adam through the trainer: Burn's optimizers on the true logistic-loss gradient,
 //! checked step by step against the textbook recursions computed on the host.
 
-use burn::tensor::{Device, FloatDType};
+mod common;
+
+use common::device;
+
 use fdl_models::{
     DeepLinear, DeepLinearConfig, LinearPredictor, tensor1_from_host, tensor2_from_host, to_host,
 };
@@ -13,13 +16,6 @@ const X: [f64; 8] = [0.5, 1.5, 1.5, 0.5, -0.5, -1.5, 2.0, -0.3];
 const Y: [f64; 4] = [1.0, 1.0, -1.0, 1.0];
 const STEPS: usize = 6;
 const LR: f64 = 0.3;
-
-fn device() -> Device {
-    let mut d = Device::flex();
-    // Another test in this binary may have configured it already.
-    let _ = d.configure(FloatDType::F64);
-    d.autodiff()
-}
 
 /// The logistic-loss gradient `-sum_n sigmoid(-m_n) y_n x_n` at w.
 fn gradient(w: &[f64]) -> Vec<f64> {

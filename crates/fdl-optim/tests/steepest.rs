@@ -1,26 +1,18 @@
 //! l_p steepest descent on Burn modules: the device path against the host reference, global
 //! against per-tensor norms, and training a non-linear module through the public API.
 
+mod common;
+
+use common::device;
+
 use burn::module::{Module, Param};
-use burn::tensor::{Device, FloatDType, Tensor, activation::relu};
+use burn::tensor::{Tensor, activation::relu};
 use fdl_models::{
     Homogeneous, ScalarModel, normal_tensor, tensor1_from_host, tensor2_from_host, to_host,
 };
 use fdl_optim::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::sync::OnceLock;
-
-fn device() -> Device {
-    static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d = Device::flex();
-            d.configure(FloatDType::F64).expect("configure f64 once");
-            d.autodiff()
-        })
-        .clone()
-}
 
 /// Two parameter tensors of different ranks.
 #[derive(Module, Debug)]
