@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod binary_gram;
 mod deep_linear;
 mod diagonal;
 mod factorization;
@@ -15,18 +16,21 @@ mod flat;
 pub mod fused;
 mod hessian;
 mod host;
+mod host_gram;
 mod host_program;
 mod least_squares;
 mod linear_conv;
 mod linearization;
 mod linearized;
 mod mlp;
+mod mlp_host;
 mod ntk;
 mod quadratic_net;
 mod relu_net;
 mod traits;
 mod two_layer;
 
+pub use binary_gram::{BitRows, binary_gram};
 pub use deep_linear::{DeepLinear, DeepLinearConfig};
 pub use diagonal::{DiagonalNet, DiagonalNetConfig, LinearizedDiagonal};
 pub use factorization::{Factorization, factorization_hessian_vector};

@@ -90,6 +90,40 @@ fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
     }
 }
 
+#[test]
+fn closed_form_ntk_holds_on_both_pattern_paths() {
+    // Equal a_r^2 (fixed signs): the pattern overlaps are counted on packed bits, for a Gram of
+    // one set with itself (lower triangle, mirrored) and of two sets; unequal a_r^2 (outer
+    // weights moved off +-1): a float matmul. m = 130 spans two 64-bit words and a remainder.
+    let (d, m) = (4, 130);
+    let dev = device();
+    let (x1, x2) = (
+        tensor2_from_host(&sphere(5, d, 3), 5, d, &dev),
+        tensor2_from_host(&sphere(3, d, 4), 3, d, &dev),
+    );
+    for outer in [OuterLayer::FixedSigns, OuterLayer::Trained] {
+        let mut model = net(d, m, outer, 8);
+        if outer == OuterLayer::Trained {
+            let theta: Vec<f64> = flat_params(&model)
+                .iter()
+                .enumerate()
+                .map(|(k, v)| v * (1.0 + 0.1 * (k % 7) as f64))
+                .collect();
+            model = with_flat_params(model, &theta);
+        }
+        for (a, b) in [(&x1, &x1), (&x1, &x2)] {
+            let closed = to_host(model.ntk(a.clone(), b.clone()).flatten::<1>(0, 1));
+            let generic = empirical_ntk(&model, a.clone(), b.clone());
+            for (c, g) in closed.iter().zip(&generic) {
+                assert!(
+                    (c - g).abs() < 1e-12 * (1.0 + g.abs()),
+                    "{outer:?}: {c} vs {g}"
+                );
+            }
+        }
+    }
+}
+
 /// H(0) of a net with m = 40,000 neurons is a Monte Carlo estimate of H_inf: entries are means
 /// of m bounded terms, standard error below 0.5 / sqrt(m) = 2.5e-3.
 #[test]
@@ -129,16 +163,19 @@ fn structured_mlp_ntk_equals_the_per_example_gradient_ntk() {
         tensor2_from_host(&x1, 4, 3, &dev),
         tensor2_from_host(&x2, 3, 3, &dev),
     );
+    // Two sets, and one set with itself (traced once, one triangle of each Gram).
     for hidden in [1, 2, 3] {
         let model = mlp(3, 5, hidden, 10 + hidden as u64);
-        let (total, parts) = model.ntk_by_layer(t1.clone(), t2.clone());
-        assert_eq!(parts.len(), hidden + 1);
-        let generic = empirical_ntk(&model, t1.clone(), t2.clone());
-        for (a, b) in host(total).iter().zip(&generic) {
-            assert!(
-                (a - b).abs() < 1e-12 * (1.0 + b.abs()),
-                "hidden {hidden}: {a} vs {b}"
-            );
+        for (a, b) in [(&t1, &t2), (&t1, &t1)] {
+            let (total, parts) = model.ntk_by_layer(a.clone(), b.clone());
+            assert_eq!(parts.len(), hidden + 1);
+            let generic = empirical_ntk(&model, a.clone(), b.clone());
+            for (x, y) in host(total).iter().zip(&generic) {
+                assert!(
+                    (x - y).abs() < 1e-12 * (1.0 + y.abs()),
+                    "hidden {hidden}: {x} vs {y}"
+                );
+            }
         }
     }
 }

@@ -166,6 +166,8 @@ pub struct Trainer<M> {
     sampling: Sampling,
     /// Whether a model's [`HostProgram`] may replace Burn's autodiff.
     host_programs: bool,
+    /// Whether the last `run` took the host path.
+    ran_on_host: bool,
 }
 
 impl<M: ScalarModel> Trainer<M> {
@@ -179,6 +181,7 @@ impl<M: ScalarModel> Trainer<M> {
             steps_taken: 0,
             sampling: Sampling::Full,
             host_programs: true,
+            ran_on_host: false,
         }
     }
 
@@ -208,6 +211,12 @@ impl<M: ScalarModel> Trainer<M> {
         self.steps_taken
     }
 
+    /// Whether the last [`run`](Self::run) trained on the model's [`HostProgram`] instead of
+    /// Burn's autodiff.
+    pub fn ran_on_host(&self) -> bool {
+        self.ran_on_host
+    }
+
     /// The module, holding the direction phi under a scaled parameterization.
     pub fn model(&self) -> &M {
         &self.model
@@ -226,7 +235,10 @@ impl<M: ScalarModel> Trainer<M> {
             && config.geometry.scope == crate::NormScope::Global
             && !adaptive
             && batch.x.dtype() == DType::F64;
-        let program = self.model.host_program(&batch.x).filter(|_| eligible)?;
+        if !eligible {
+            return None;
+        }
+        let program = self.model.host_program(&batch.x)?;
         let theta = flat_params(&self.model);
         assert_eq!(theta.len(), program.num_params(), "host program size");
         Some(HostRun {
@@ -245,14 +257,10 @@ impl<M: ScalarModel> Trainer<M> {
         batch: &Batch,
         config: &TrainConfig,
         probe_steps: &[usize],
-        mut probe: impl FnMut(&Probe<'_, M>) -> Result<(), String>,
-        mut on_step: impl FnMut(usize),
+        probe: impl FnMut(&Probe<'_, M>) -> Result<(), String>,
+        on_step: impl FnMut(usize),
     ) -> Result<(), TrainError> {
-        let degree = match self.param {
-            Parameterization::Plain => None,
-            Parameterization::Scaled { degree } => Some(degree),
-        };
-        let scaled = degree.is_some();
+        let scaled = matches!(self.param, Parameterization::Scaled { .. });
         if let Some(why) =
             config
                 .method
@@ -265,6 +273,31 @@ impl<M: ScalarModel> Trainer<M> {
                 "the square loss is not scale-invariant: train it with the plain parameterization",
             ));
         }
+        let adaptive = matches!(config.step_rule.schedule, Schedule::Adaptive { .. });
+        let mut host = self.host_run(batch, config, adaptive);
+        self.ran_on_host = host.is_some();
+        let result = self.run_steps(batch, config, probe_steps, probe, on_step, &mut host);
+        // The host path keeps theta outside the module: write it back however the run ended.
+        if let Some(h) = &host {
+            self.model = with_flat_params(self.model.clone(), &h.theta);
+        }
+        result
+    }
+
+    /// The steps of [`run`](Self::run), on `host` when it is given.
+    fn run_steps(
+        &mut self,
+        batch: &Batch,
+        config: &TrainConfig,
+        probe_steps: &[usize],
+        mut probe: impl FnMut(&Probe<'_, M>) -> Result<(), String>,
+        mut on_step: impl FnMut(usize),
+        host: &mut Option<HostRun>,
+    ) -> Result<(), TrainError> {
+        let degree = match self.param {
+            Parameterization::Plain => None,
+            Parameterization::Scaled { degree } => Some(degree),
+        };
         let targets = to_host(batch.y.clone());
         let mut sampler =
             Sampler::new(self.sampling, targets.len()).map_err(TrainError::Unsupported)?;
@@ -278,7 +311,6 @@ impl<M: ScalarModel> Trainer<M> {
             }),
             _ => None,
         };
-        let mut host = self.host_run(batch, config, adaptive.is_some());
         for step in 0..=config.steps {
             let (outputs, out_host) = match host.as_mut() {
                 Some(h) => {
@@ -491,6 +523,7 @@ impl<M: Homogeneous> Trainer<M> {
             steps_taken: 0,
             sampling: Sampling::Full,
             host_programs: true,
+            ran_on_host: false,
         }
     }
 }

@@ -82,8 +82,13 @@ fn deep_linear_program_matches_autodiff() {
 /// The flat parameters after `steps` of l_p steepest descent on a linear model (the
 /// steepest-descent experiment's setting), with or without the host program.
 fn steepest_run(p: f64, steps: usize, host: bool) -> Vec<f64> {
+    steepest_run_on(20, 10, p, steps, host)
+}
+
+/// As [`steepest_run`] on `n` examples in dimension `dim`.
+fn steepest_run_on(n: usize, dim: usize, p: f64, steps: usize, host: bool) -> Vec<f64> {
     let model: DeepLinear = DeepLinearConfig {
-        input_dim: 10,
+        input_dim: dim,
         depth: 1,
         width: 1,
         init_std: 0.0,
@@ -104,8 +109,9 @@ fn steepest_run(p: f64, steps: usize, host: bool) -> Vec<f64> {
         method: Method::Steepest,
     };
     trainer
-        .run(&batch(20, 10, 11), &config, &[], |_| Ok(()), |_| {})
+        .run(&batch(n, dim, 11), &config, &[], |_| Ok(()), |_| {})
         .expect("finite");
+    assert_eq!(trainer.ran_on_host(), host, "the path taken");
     flat_params(trainer.model())
 }
 
@@ -126,6 +132,16 @@ fn host_steepest_descent_matches_autodiff() {
             &steepest_run(p, steps, false),
         );
         assert!(gap < 1e-13, "p = {p}: {gap:e}");
+    }
+    // A batch large enough for the products to run on every core, rows split unevenly. Smooth
+    // geometries only: at d = 300, l_inf and l_1 take the signs (or the argmax) of gradient
+    // coordinates near zero, which rounding flips (measured 6e-6 after 200 l_inf steps).
+    for p in [2.0, 4.0 / 3.0] {
+        let gap = relative_gap(
+            &steepest_run_on(301, 300, p, 200, true),
+            &steepest_run_on(301, 300, p, 200, false),
+        );
+        assert!(gap < 1e-13, "p = {p}, n x d = 301 x 300: {gap:e}");
     }
 }
 
@@ -185,6 +201,7 @@ fn trained(depth: usize, steps: usize, host: bool) -> (Vec<f64>, f64, Vec<f64>) 
             |_| {},
         )
         .expect("finite");
+    assert_eq!(trainer.ran_on_host(), host, "the path taken");
     (flat_params(trainer.model()), trainer.ln_scale(), losses)
 }
 
@@ -206,6 +223,137 @@ fn host_and_autodiff_runs_agree() {
         assert!(
             relative_gap(&losses, &losses_ad) < 1e-12,
             "{losses:?} vs {losses_ad:?}"
+        );
+    }
+}
+
+/// A run on the host path (true) or Burn's (false), returning the direction and `ln s`.
+type RunOnPath = dyn Fn(bool) -> (Vec<f64>, f64);
+
+/// The direction and `ln s` after `steps` of a normalized step rule, scaled, on either path.
+fn normalized_run(
+    model: impl fdl_models::Homogeneous,
+    rule: StepRule,
+    geometry: LpGeometry,
+    steps: usize,
+    host: bool,
+) -> (Vec<f64>, f64) {
+    let dim = 16;
+    let mut trainer = Trainer::scaled(model);
+    if !host {
+        trainer = trainer.autodiff_only();
+    }
+    let config = TrainConfig {
+        loss: Loss::Exponential,
+        step_rule: rule,
+        steps,
+        geometry,
+        method: Method::Steepest,
+    };
+    trainer
+        .run(&batch(5, dim, 6), &config, &[], |_| Ok(()), |_| {})
+        .expect("finite");
+    assert_eq!(trainer.ran_on_host(), host, "the path taken");
+    (flat_params(trainer.model()), trainer.ln_scale())
+}
+
+#[test]
+fn normalized_step_rules_agree_on_both_paths() {
+    // The norms behind relative and fixed-length steps (||g||_q, ||theta||_p, ln s) on the host
+    // path against Burn's, over 20 steps (measured gaps 1e-16 to 1e-15): the relative conv run
+    // enters one of the sensitive stretches of host_and_autodiff_runs_agree soon after (2e-11
+    // at step 30), where rounding is amplified on either path alone.
+    let deep = || {
+        DeepLinearConfig {
+            input_dim: 16,
+            depth: 3,
+            width: 4,
+            init_std: 0.5,
+        }
+        .init(&mut rng_from_seed(12), &device())
+    };
+    let l1 = LpGeometry {
+        p: 1.0,
+        scope: NormScope::Global,
+    };
+    let cases: Vec<(&str, Box<RunOnPath>)> = vec![
+        (
+            "conv relative",
+            Box::new(|host| {
+                let rule = StepRule::constant(StepRuleKind::Relative, 0.05);
+                normalized_run(conv(16, 3, 5), rule, LpGeometry::euclidean(), 20, host)
+            }),
+        ),
+        (
+            "conv fixed-length",
+            Box::new(|host| {
+                let rule = StepRule::constant(StepRuleKind::FixedLength, 0.05);
+                normalized_run(conv(16, 2, 5), rule, LpGeometry::euclidean(), 20, host)
+            }),
+        ),
+        (
+            "deep linear relative l1",
+            Box::new(move |host| {
+                let rule = StepRule::constant(StepRuleKind::Relative, 0.05);
+                normalized_run(deep(), rule, l1, 20, host)
+            }),
+        ),
+        (
+            "deep linear fixed-length l1",
+            Box::new(move |host| {
+                let rule = StepRule::constant(StepRuleKind::FixedLength, 0.05);
+                normalized_run(deep(), rule, l1, 20, host)
+            }),
+        ),
+    ];
+    for (name, run) in cases {
+        let (phi, ln_s) = run(true);
+        let (phi_ad, ln_s_ad) = run(false);
+        let gap = relative_gap(&phi, &phi_ad);
+        assert!(gap < 1e-12, "{name}: directions differ by {gap:e}");
+        assert!(
+            (ln_s - ln_s_ad).abs() < 1e-12,
+            "{name}: {ln_s} vs {ln_s_ad}"
+        );
+    }
+}
+
+#[test]
+fn a_diverging_host_run_leaves_its_last_point_in_the_model() {
+    // A step far too large for plain GD on the square loss: the error names the step, and the
+    // module holds the last point of the run (as on the autodiff path), not the start.
+    let model: DeepLinear = DeepLinearConfig {
+        input_dim: 10,
+        depth: 1,
+        width: 1,
+        init_std: 0.3,
+    }
+    .init(&mut rng_from_seed(13), &device());
+    let start = flat_params(&model);
+    let config = TrainConfig {
+        loss: Loss::Square,
+        step_rule: StepRule::constant(StepRuleKind::Fixed, 50.0),
+        steps: 10_000,
+        geometry: LpGeometry::euclidean(),
+        method: Method::Steepest,
+    };
+    let mut ends = Vec::new();
+    for host in [true, false] {
+        let mut trainer = Trainer::plain(model.clone());
+        if !host {
+            trainer = trainer.autodiff_only();
+        }
+        let error = trainer
+            .run(&batch(20, 10, 14), &config, &[], |_| Ok(()), |_| {})
+            .expect_err("diverges");
+        assert!(matches!(error, TrainError::Diverged { .. }), "{error}");
+        assert_eq!(trainer.ran_on_host(), host);
+        ends.push(flat_params(trainer.model()));
+    }
+    for end in ends {
+        assert!(
+            relative_gap(&end, &start) > 1e6,
+            "the module still holds the start"
         );
     }
 }
