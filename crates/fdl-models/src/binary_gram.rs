@@ -13,6 +13,7 @@ pub struct BitRows {
     words: Vec<u64>,
     words_per_row: usize,
     rows: usize,
+    cols: usize,
 }
 
 impl BitRows {
@@ -42,6 +43,7 @@ impl BitRows {
             words,
             words_per_row,
             rows,
+            cols,
         }
     }
 
@@ -59,7 +61,7 @@ impl BitRows {
 /// When the two are the same matrix only the upper triangle is counted and then mirrored.
 pub fn binary_gram(s1: &BitRows, s2: &BitRows) -> Vec<u32> {
     assert_eq!(
-        s1.words_per_row, s2.words_per_row,
+        s1.cols, s2.cols,
         "binary_gram: the two matrices have different column counts"
     );
     let (n1, n2) = (s1.rows, s2.rows);

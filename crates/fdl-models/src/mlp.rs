@@ -142,32 +142,45 @@ impl Mlp {
                 _ => plain.parts_on_host::<f64>(x1, x2, same),
             }
         } else {
-            let t1 = plain.trace(x1);
-            let d1 = plain.deltas(&t1);
-            let (t2, d2) = if same {
-                (t1.clone(), d1.clone())
-            } else {
-                let t2 = plain.trace(x2);
-                let d2 = plain.deltas(&t2);
-                (t2, d2)
-            };
-            let b2 = self.bias_std * self.bias_std;
-            (0..self.layers.len())
-                .map(|l| {
-                    let s2 = self.scale(l).powi(2);
-                    let signals = d1[l].clone().matmul(d2[l].clone().transpose());
-                    let inputs = t1.inputs[l]
-                        .clone()
-                        .matmul(t2.inputs[l].clone().transpose());
-                    (inputs * s2 + b2) * signals
-                })
-                .collect()
+            plain.parts_by_ops(x1, x2, same)
         };
-        let total = parts
-            .iter()
-            .skip(1)
-            .fold(parts[0].clone(), |acc, p| acc + p.clone());
-        (total, parts)
+        sum_parts(parts)
+    }
+
+    /// [`ntk_by_layer`](Self::ntk_by_layer) through Burn's generic ops (the path of every
+    /// backend but flex), to compare with the host path.
+    pub fn ntk_by_layer_composed(
+        &self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+    ) -> (Tensor<2>, Vec<Tensor<2>>) {
+        let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
+        let same = x1.dims() == x2.dims() && to_host(x1.clone()) == to_host(x2.clone());
+        sum_parts(self.valid().parts_by_ops(x1, x2, same))
+    }
+
+    /// The layers' NTK contributions by Burn's ops, tracing a set with itself once.
+    fn parts_by_ops(&self, x1: Tensor<2>, x2: Tensor<2>, same: bool) -> Vec<Tensor<2>> {
+        let t1 = self.trace(x1);
+        let d1 = self.deltas(&t1);
+        let (t2, d2) = if same {
+            (t1.clone(), d1.clone())
+        } else {
+            let t2 = self.trace(x2);
+            let d2 = self.deltas(&t2);
+            (t2, d2)
+        };
+        let b2 = self.bias_std * self.bias_std;
+        (0..self.layers.len())
+            .map(|l| {
+                let s2 = self.scale(l).powi(2);
+                let signals = d1[l].clone().matmul(d2[l].clone().transpose());
+                let inputs = t1.inputs[l]
+                    .clone()
+                    .matmul(t2.inputs[l].clone().transpose());
+                (inputs * s2 + b2) * signals
+            })
+            .collect()
     }
 
     /// The layers' NTK contributions computed on the host CPU ([`crate::mlp_host`]).
@@ -195,6 +208,15 @@ impl Mlp {
             .map(|p| Tensor::from_data(TensorData::new(p.values, [p.rows, p.cols]), &device))
             .collect()
     }
+}
+
+/// The total of the layers' contributions, and the contributions.
+fn sum_parts(parts: Vec<Tensor<2>>) -> (Tensor<2>, Vec<Tensor<2>>) {
+    let total = parts
+        .iter()
+        .skip(1)
+        .fold(parts[0].clone(), |acc, p| acc + p.clone());
+    (total, parts)
 }
 
 /// A `[rows, cols]` tensor's entries on the host, in `T`.

@@ -164,13 +164,15 @@ impl TwoLayer {
         let a_sq = self.outer_weights().square().reshape([1, self.width]);
         if fused_readout_available(&x1) {
             let a_host = to_host(a_sq.clone());
-            if a_host.iter().all(|&v| v == a_host[0]) {
+            if let Some(&a0) = a_host.first()
+                && a_host.iter().all(|&v| v == a0)
+            {
                 let (n1, n2) = (x1.dims()[0], x2.dims()[0]);
                 let device = x1.device();
                 let (s1, s2) = (self.packed_pattern(x1), self.packed_pattern(x2));
                 let counts: Vec<f64> = binary_gram(&s1, &s2)
                     .into_iter()
-                    .map(|c| f64::from(c) * a_host[0])
+                    .map(|c| f64::from(c) * a0)
                     .collect();
                 return tensor2_from_host(&counts, n1, n2, &device);
             }

@@ -93,7 +93,7 @@ fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
 #[test]
 fn closed_form_ntk_holds_on_both_pattern_paths() {
     // Equal a_r^2 (fixed signs): the pattern overlaps are counted on packed bits, for a Gram of
-    // one set with itself (lower triangle, mirrored) and of two sets; unequal a_r^2 (outer
+    // one set with itself (upper triangle, mirrored) and of two sets; unequal a_r^2 (outer
     // weights moved off +-1): a float matmul. m = 130 spans two 64-bit words and a remainder.
     let (d, m) = (4, 130);
     let dev = device();
@@ -114,6 +114,7 @@ fn closed_form_ntk_holds_on_both_pattern_paths() {
         for (a, b) in [(&x1, &x1), (&x1, &x2)] {
             let closed = to_host(model.ntk(a.clone(), b.clone()).flatten::<1>(0, 1));
             let generic = empirical_ntk(&model, a.clone(), b.clone());
+            assert_eq!(closed.len(), generic.len());
             for (c, g) in closed.iter().zip(&generic) {
                 assert!(
                     (c - g).abs() < 1e-12 * (1.0 + g.abs()),
@@ -170,11 +171,39 @@ fn structured_mlp_ntk_equals_the_per_example_gradient_ntk() {
             let (total, parts) = model.ntk_by_layer(a.clone(), b.clone());
             assert_eq!(parts.len(), hidden + 1);
             let generic = empirical_ntk(&model, a.clone(), b.clone());
-            for (x, y) in host(total).iter().zip(&generic) {
+            let total = host(total);
+            assert_eq!(total.len(), generic.len());
+            for (x, y) in total.iter().zip(&generic) {
                 assert!(
                     (x - y).abs() < 1e-12 * (1.0 + y.abs()),
                     "hidden {hidden}: {x} vs {y}"
                 );
+            }
+        }
+    }
+}
+
+#[test]
+fn host_and_composed_mlp_ntks_agree_layer_by_layer() {
+    // The host path (faer, one triangle) against Burn's ops, every part, for two sets and one
+    // set with itself; 70 rows cross the 64-row tiles of the mirroring.
+    let dev = device();
+    let (x1, x2) = (sphere(70, 6, 31), sphere(9, 6, 32));
+    let (t1, t2) = (
+        tensor2_from_host(&x1, 70, 6, &dev),
+        tensor2_from_host(&x2, 9, 6, &dev),
+    );
+    let model = mlp(6, 20, 2, 33);
+    for (a, b) in [(&t1, &t2), (&t1, &t1)] {
+        let (total, parts) = model.ntk_by_layer(a.clone(), b.clone());
+        let (total_ops, parts_ops) = model.ntk_by_layer_composed(a.clone(), b.clone());
+        assert_eq!(parts.len(), parts_ops.len());
+        let pairs = std::iter::once((total, total_ops)).chain(parts.into_iter().zip(parts_ops));
+        for (p, q) in pairs {
+            let (p, q) = (host(p), host(q));
+            assert_eq!(p.len(), q.len());
+            for (x, y) in p.iter().zip(&q) {
+                assert!((x - y).abs() < 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
             }
         }
     }

@@ -23,6 +23,7 @@ fn structured_and_generic_mlp_ntk_agree_in_f32() {
         .map(|_| StandardNormal.sample(&mut rng))
         .collect();
     let t = tensor2_from_host(&x, n, d, &dev);
+    let t2 = tensor2_from_host(&x[..3 * d], 3, d, &dev);
     let model = MlpConfig {
         input_dim: d,
         width: 64,
@@ -31,16 +32,45 @@ fn structured_and_generic_mlp_ntk_agree_in_f32() {
         bias_std: 0.1,
     }
     .init(&mut rng, &dev);
-    let structured = to_host(
-        model
-            .ntk_by_layer(t.clone(), t.clone())
-            .0
-            .flatten::<1>(0, 1),
-    );
-    let generic = empirical_ntk(&model, t.clone(), t);
+    // One set with itself (one triangle per Gram) and two sets.
+    for (a, b) in [(&t, &t), (&t, &t2)] {
+        let structured = to_host(
+            model
+                .ntk_by_layer(a.clone(), b.clone())
+                .0
+                .flatten::<1>(0, 1),
+        );
+        let generic = empirical_ntk(&model, a.clone(), b.clone());
+        assert_eq!(structured.len(), generic.len());
+        let scale = generic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (p, q) in structured.iter().zip(&generic) {
+            assert!((p - q).abs() < 1e-5 * scale, "{p} vs {q}");
+        }
+    }
+}
+
+#[test]
+fn bit_counted_du_gram_agrees_with_per_example_gradients_in_f32() {
+    let dev = device();
+    let (n, d, m) = (7, 5, 200);
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let x: Vec<f64> = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    let t = tensor2_from_host(&x, n, d, &dev);
+    let net = TwoLayerConfig {
+        input_dim: d,
+        width: m,
+        outer: OuterLayer::FixedSigns,
+        scaling: Scaling::Ntk,
+    }
+    .init(&mut rng, &dev);
+    let closed = to_host(net.ntk(t.clone(), t.clone()).flatten::<1>(0, 1));
+    let generic = empirical_ntk(&net, t.clone(), t);
+    assert_eq!(closed.len(), generic.len());
     let scale = generic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    for (a, b) in structured.iter().zip(&generic) {
-        assert!((a - b).abs() < 1e-5 * scale, "{a} vs {b}");
+    for (p, q) in closed.iter().zip(&generic) {
+        assert!((p - q).abs() < 1e-5 * scale, "{p} vs {q}");
     }
 }
 

@@ -260,6 +260,7 @@ impl<M: ScalarModel> Trainer<M> {
         probe: impl FnMut(&Probe<'_, M>) -> Result<(), String>,
         on_step: impl FnMut(usize),
     ) -> Result<(), TrainError> {
+        self.ran_on_host = false;
         let scaled = matches!(self.param, Parameterization::Scaled { .. });
         if let Some(why) =
             config
