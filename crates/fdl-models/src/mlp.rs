@@ -134,8 +134,7 @@ impl Mlp {
     pub fn ntk_by_layer(&self, x1: Tensor<2>, x2: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
         let plain = self.valid();
         let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
-        // A Gram of one set with itself (the common case) traces it once and is symmetric.
-        let same = x1.dims() == x2.dims() && to_host(x1.clone()) == to_host(x2.clone());
+        let same = same_inputs(&x1, &x2);
         let parts: Vec<Tensor<2>> = if fused_readout_available(&x1) {
             match x1.dtype() {
                 DType::F32 => plain.parts_on_host::<f32>(x1, x2, same),
@@ -155,7 +154,7 @@ impl Mlp {
         x2: Tensor<2>,
     ) -> (Tensor<2>, Vec<Tensor<2>>) {
         let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
-        let same = x1.dims() == x2.dims() && to_host(x1.clone()) == to_host(x2.clone());
+        let same = same_inputs(&x1, &x2);
         sum_parts(self.valid().parts_by_ops(x1, x2, same))
     }
 
@@ -208,6 +207,12 @@ impl Mlp {
             .map(|p| Tensor::from_data(TensorData::new(p.values, [p.rows, p.cols]), &device))
             .collect()
     }
+}
+
+/// Whether two input sets hold the same rows: a Gram of one set with itself (the common case)
+/// traces it once and is symmetric.
+fn same_inputs(x1: &Tensor<2>, x2: &Tensor<2>) -> bool {
+    x1.dims() == x2.dims() && to_host(x1.clone()) == to_host(x2.clone())
 }
 
 /// The total of the layers' contributions, and the contributions.

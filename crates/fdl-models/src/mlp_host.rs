@@ -55,7 +55,7 @@ fn product<T: GramFloat>(
 fn signals<T: GramFloat + PartialOrd>(layers: &[HostDense<T>], x: HostMatrix<T>) -> Signals<T> {
     let zero = T::of(0.0);
     let mut inputs = vec![x];
-    let mut gates: Vec<Vec<bool>> = Vec::with_capacity(layers.len());
+    let mut gates: Vec<Vec<bool>> = Vec::with_capacity(layers.len() - 1);
     for (l, layer) in layers.iter().enumerate() {
         let mut z = product(&inputs[l], &layer.weight, false, T::of(layer.scale));
         for row in z.values.chunks_exact_mut(z.cols) {
@@ -63,8 +63,8 @@ fn signals<T: GramFloat + PartialOrd>(layers: &[HostDense<T>], x: HostMatrix<T>)
                 *v += b;
             }
         }
-        gates.push(z.values.iter().map(|&v| v > zero).collect());
         if l + 1 < layers.len() {
+            gates.push(z.values.iter().map(|&v| v > zero).collect());
             // Selects, not branches: the signs are random, and a mispredicted branch per entry
             // cost more than the products.
             z.values
