@@ -61,6 +61,16 @@ bench-peer workload="depth-conv":
 test-wgpu:
     bash scripts/test-wgpu.sh
 
+# Type-check the GPU backends (cuda and wgpu) without a GPU. The cuda feature downloads LLVM 23
+# from github.com at build time (cubecl-cuda's nvptx back end); see scripts/gpu-pack.sh
+check-gpu:
+    CUDARC_CUDA_VERSION=13000 cargo check --release --features cuda,wgpu
+
+# Build and pack fdl and its GPU benches for a GPU machine (.gpu/; FDL_GPU_FEATURES=wgpu without
+# github.com); then run `bash scripts/gpu-check.sh` there with .gpu carried
+gpu-pack:
+    bash scripts/gpu-pack.sh
+
 # A 10^6-step depth-conv run: no NaN or Inf however large the parameter norm grows (~6 min)
 soak:
     cargo run --release -- reproduce depth-conv --set training.steps=1000000 --set fc_depths=[] --out runs/depth-conv-soak

@@ -1,11 +1,15 @@
 //! The empirical NTK Gram matrix, next to the peer workload `ntk-gram` (W2) of shared/bench:
 //! (a) Du et al.'s two-layer net, n = 1000, d = 100, m = 4096 (closed form); (b) the MLP
 //! 100-512-512-1 in NTK parameterization (sigma_w = sigma_b = 1), N in {128, 1024}, structured
-//! per-layer form. f32, inputs x ~ N(0, I); the Gram is read back to the host.
+//! per-layer form. f32, inputs x ~ N(0, I); the Gram is read back to the host. On flex unless
+//! `FDL_BENCH_DEVICE` names another backend (scripts/gpu-check.sh times cuda and wgpu).
 
 use divan::Bencher;
 use fdl_data::{gaussian_random_labels, rng_from_seed};
-use fdl_lab::device::{BackendKind, Precision, init_device};
+mod common;
+
+use common::bench_device;
+use fdl_lab::device::Precision;
 use fdl_models::{MlpConfig, OuterLayer, Scaling, TwoLayerConfig, tensor2_from_host, to_host};
 
 /// The allocator the `fdl` binary uses, so the timings are the binary's.
@@ -17,7 +21,7 @@ fn main() {
 }
 
 fn inputs(n: usize, d: usize) -> burn::tensor::Tensor<2> {
-    let device = init_device(BackendKind::Flex, Precision::F32).expect("flex device");
+    let device = bench_device(Precision::F32);
     let data = gaussian_random_labels(n, d, &mut rng_from_seed(0));
     tensor2_from_host(data.x(), n, d, &device)
 }

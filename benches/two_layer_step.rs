@@ -6,13 +6,17 @@
 //! weights, backward, update); time / 5 is the cost of one step. On flex the net's readout is
 //! the fused operation of `fdl_models::fused` (one matrix product each way, the backward signal
 //! built in place); `unfused_f32_5_steps` times the same steps through Burn's composed ops.
+//! On flex unless `FDL_BENCH_DEVICE` names another backend (scripts/gpu-check.sh times cuda, wgpu).
 
 use burn::module::Module;
 use burn::tensor::Tensor;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use fdl_data::{rng_from_seed, sphere_gaussian_targets};
-use fdl_lab::device::{BackendKind, Precision, init_device};
+mod common;
+
+use common::bench_device;
+use fdl_lab::device::Precision;
 use fdl_models::{
     OuterLayer, ScalarModel, Scaling, TwoLayer, TwoLayerConfig, tensor1_from_host,
     tensor2_from_host,
@@ -52,7 +56,7 @@ fn steps<M: ScalarModel>(
 ) {
     // The dtype is fixed once per process; run f32 and f64 as separate invocations
     // (`cargo bench --bench two_layer_step -- f32`).
-    let device = init_device(BackendKind::Flex, dtype).expect("flex device");
+    let device = bench_device(dtype);
     let data = sphere_gaussian_targets(N, D, &mut rng_from_seed(0));
     let batch = Batch {
         x: tensor2_from_host(data.x(), N, D, &device),

@@ -36,6 +36,26 @@ fn list_names_every_experiment_with_its_claim() {
 }
 
 #[test]
+fn devices_says_which_backends_start_here() {
+    let (out, _) = fdl("devices", &["devices"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line: {}", out.stdout))
+            .to_string()
+    };
+    assert_eq!(
+        line("flex").split_whitespace().collect::<Vec<_>>(),
+        ["flex", "ready", "f32", "f64"]
+    );
+    if !cfg!(feature = "cuda") {
+        assert!(line("cuda").contains("not compiled in; rebuild with `--features cuda`"));
+    }
+}
+
+#[test]
 fn unknown_experiment_lists_the_known_ones() {
     let (out, dir) = fdl("unknown", &["reproduce", "depth-cnn", "--out", "run"]);
     assert_rejected(&out, &dir, &["depth-cnn", "depth-conv", "depth-linear"]);
@@ -312,21 +332,26 @@ fn config_file_errors_name_the_file() {
 
 #[test]
 fn a_backend_that_is_not_compiled_in_is_a_usage_error() {
-    if cfg!(feature = "wgpu") {
-        return;
+    for (backend, compiled) in [
+        ("wgpu", cfg!(feature = "wgpu")),
+        ("cuda", cfg!(feature = "cuda")),
+    ] {
+        if compiled {
+            continue;
+        }
+        let (out, dir) = fdl(
+            &format!("dev-{backend}"),
+            &[
+                "reproduce",
+                "depth-conv",
+                "--device",
+                backend,
+                "--out",
+                "run",
+            ],
+        );
+        assert_rejected(&out, &dir, &[backend, &format!("--features {backend}")]);
     }
-    let (out, dir) = fdl(
-        "dev",
-        &[
-            "reproduce",
-            "depth-conv",
-            "--device",
-            "wgpu",
-            "--out",
-            "run",
-        ],
-    );
-    assert_rejected(&out, &dir, &["wgpu", "--features wgpu"]);
 }
 
 #[test]

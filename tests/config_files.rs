@@ -50,3 +50,24 @@ fn every_key_of_every_experiment_is_documented() {
         }
     }
 }
+
+#[test]
+fn every_gpu_preset_is_a_valid_config() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let lab = Lab::with_builtins();
+    let presets: Vec<_> = std::fs::read_dir(format!("{root}/experiments/gpu"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(presets.len() >= 2, "the GPU presets of issue 15");
+    for path in presets {
+        let (experiment, table, dir) = fdl_lab::lab::read_config_file(&path).unwrap();
+        let request = fdl_lab::RunRequest {
+            experiment,
+            file: Some((table, dir)),
+            ..Default::default()
+        };
+        lab.validate(&request)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    }
+}

@@ -52,6 +52,9 @@ enum Command {
         /// Experiment name (see `fdl list`).
         name: String,
     },
+    /// The backends compiled into this binary and whether each starts on this machine (a GPU is
+    /// started with a one-element round trip), with the precisions it supports.
+    Devices,
     /// Sweeps: an experiment over a grid of overrides times seeds (a spec file; see
     /// experiments/sweeps/), locally or on Slurm, resumable, aggregated over seeds.
     Sweep {
@@ -147,7 +150,7 @@ struct RunOptions {
     /// Seed for data generation and initialisation.
     #[arg(long)]
     seed: Option<u64>,
-    /// Backend: flex (default), ndarray, wgpu (the latter two need their cargo feature).
+    /// Backend: flex (default), ndarray, wgpu, cuda (all but flex need their cargo feature).
     #[arg(long, value_enum)]
     device: Option<BackendKind>,
     /// Float precision [default: the experiment's, f64 for implicit-bias experiments].
@@ -273,6 +276,23 @@ pub fn main(lab: &Lab) -> i32 {
     let result = match cli.command {
         Command::List => {
             list(lab);
+            Ok(EXIT_PASS)
+        }
+        Command::Devices => {
+            for kind in BackendKind::all() {
+                let status = match crate::device::probe(kind) {
+                    Ok(precisions) => format!(
+                        "ready  {}",
+                        precisions
+                            .iter()
+                            .map(|p| p.name())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    Err(e) => format!("unusable: {e}"),
+                };
+                println!("{:<8} {status}", kind.name());
+            }
             Ok(EXIT_PASS)
         }
         Command::Reproduce { name, options } => match options.seeds.clone() {

@@ -168,7 +168,7 @@ pub fn commented_toml(
     )));
     out.push_str(&format!("\nexperiment = \"{name}\"\n\n"));
     out.push_str("# Seed for data generation and initialisation.\nseed = 0\n\n");
-    out.push_str("# Backend: \"flex\" (CPU), \"ndarray\" or \"wgpu\" (with their cargo features).\ndevice = \"flex\"\n\n");
+    out.push_str("# Backend: \"flex\" (CPU), \"ndarray\", \"wgpu\" or \"cuda\" (with their cargo features).\ndevice = \"flex\"\n\n");
     out.push_str(&format!(
         "# Float precision: \"f32\" or \"f64\".\ndtype = \"{dtype}\"\n\n"
     ));

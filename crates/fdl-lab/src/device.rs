@@ -1,7 +1,7 @@
 //! Backend and dtype selection: the only place that knows which backends are compiled in.
 
 use crate::error::LabError;
-use burn::tensor::{Device, FloatDType};
+use burn::tensor::{DType, Device, FloatDType};
 use serde::{Deserialize, Serialize};
 
 /// A Burn backend compiled into this binary.
@@ -14,6 +14,8 @@ pub enum BackendKind {
     Ndarray,
     /// wgpu: a GPU, or software Vulkan (lavapipe) where none exists (feature `wgpu`).
     Wgpu,
+    /// CUDA: an NVIDIA GPU through its driver and NVRTC, loaded at run time (feature `cuda`).
+    Cuda,
 }
 
 /// Floating-point precision of a run.
@@ -36,7 +38,20 @@ impl BackendKind {
         if cfg!(feature = "wgpu") {
             kinds.push(BackendKind::Wgpu);
         }
+        if cfg!(feature = "cuda") {
+            kinds.push(BackendKind::Cuda);
+        }
         kinds
+    }
+
+    /// Every backend fdl knows, compiled in or not.
+    pub fn all() -> [BackendKind; 4] {
+        [
+            BackendKind::Flex,
+            BackendKind::Ndarray,
+            BackendKind::Wgpu,
+            BackendKind::Cuda,
+        ]
     }
 
     /// Lower-case name as used on the command line.
@@ -45,6 +60,27 @@ impl BackendKind {
             BackendKind::Flex => "flex",
             BackendKind::Ndarray => "ndarray",
             BackendKind::Wgpu => "wgpu",
+            BackendKind::Cuda => "cuda",
+        }
+    }
+
+    /// Whether this backend runs on an accelerator whose runtime is found only when first used.
+    fn is_gpu(self) -> bool {
+        matches!(self, BackendKind::Wgpu | BackendKind::Cuda)
+    }
+
+    /// What a machine needs before this backend can start.
+    fn requirement(self) -> &'static str {
+        match self {
+            BackendKind::Flex | BackendKind::Ndarray => "nothing beyond this binary",
+            BackendKind::Wgpu => {
+                "a Vulkan loader (libvulkan1) and a GPU driver, or Mesa's lavapipe for software \
+                 Vulkan; VK_DRIVER_FILES may name the driver's ICD file"
+            }
+            BackendKind::Cuda => {
+                "an NVIDIA GPU with its driver (libcuda.so) and NVRTC (libnvrtc.so from the CUDA \
+                 13 toolkit) on the library path"
+            }
         }
     }
 }
@@ -82,15 +118,53 @@ fn base_device(kind: BackendKind) -> Result<Device, LabError> {
         BackendKind::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         #[cfg(not(feature = "wgpu"))]
         BackendKind::Wgpu => Err(missing("wgpu")),
+        #[cfg(feature = "cuda")]
+        BackendKind::Cuda => Ok(Device::cuda(burn::tensor::DeviceIndex::Default)),
+        #[cfg(not(feature = "cuda"))]
+        BackendKind::Cuda => Err(missing("cuda")),
     }
 }
 
 /// An autodiff device of `kind` whose default float type is `dtype`.
 ///
 /// Burn fixes a device's dtype at its first use, process-wide: asking for a second dtype on the
-/// same backend in one process is an error.
+/// same backend in one process is an error. A GPU backend is started here, with a one-element
+/// round trip: a missing driver or adapter is a one-line [`LabError::Device`] naming what to
+/// install, not a panic deep inside the runtime.
 pub fn init_device(kind: BackendKind, dtype: Precision) -> Result<Device, LabError> {
-    let mut device = base_device(kind)?;
+    let device = base_device(kind)?;
+    if !kind.is_gpu() {
+        return configure(device, kind, dtype);
+    }
+    catch_panic(|| configure(device, kind, dtype).and_then(|d| round_trip(d, kind)))
+        .unwrap_or_else(|message| Err(could_not_start(kind, &message)))
+}
+
+/// Starts `kind` (a one-element round trip in its default precision) and returns the precisions
+/// it supports (`fdl devices`). Leaves the backend's dtype fixed at its default for this process.
+pub fn probe(kind: BackendKind) -> Result<Vec<Precision>, LabError> {
+    let device = base_device(kind)?;
+    let started = catch_panic(|| {
+        let supported: Vec<Precision> =
+            [(Precision::F32, DType::F32), (Precision::F64, DType::F64)]
+                .into_iter()
+                .filter(|&(_, dtype)| device.supports_dtype(dtype))
+                .map(|(precision, _)| precision)
+                .collect();
+        round_trip(device, kind).map(|_| supported)
+    });
+    started.unwrap_or_else(|message| Err(could_not_start(kind, &message)))
+}
+
+fn could_not_start(kind: BackendKind, message: &str) -> LabError {
+    LabError::Device(format!(
+        "{} could not start ({message}); it needs {}",
+        kind.name(),
+        kind.requirement()
+    ))
+}
+
+fn configure(mut device: Device, kind: BackendKind, dtype: Precision) -> Result<Device, LabError> {
     let float = match dtype {
         Precision::F32 => FloatDType::F32,
         Precision::F64 => FloatDType::F64,
@@ -99,11 +173,63 @@ pub fn init_device(kind: BackendKind, dtype: Precision) -> Result<Device, LabErr
         // Already fixed earlier in this process: fine if it is the dtype we want.
         if device.settings().float_dtype != float {
             return Err(LabError::Device(format!(
-                "cannot run {} in {}: {e}",
+                "cannot run {} in {}: {e}; try another --dtype or --device",
                 kind.name(),
                 dtype.name()
             )));
         }
     }
     Ok(device.autodiff())
+}
+
+/// Writes one number to the device and reads it back: the first use that starts a GPU runtime.
+fn round_trip(device: Device, kind: BackendKind) -> Result<Device, LabError> {
+    let probe = burn::tensor::Tensor::<1>::from_floats([2.0], &device);
+    let back = probe.into_data().iter::<f64>().next();
+    if back != Some(2.0) {
+        return Err(LabError::Device(format!(
+            "{} gave back {back:?} for the value 2.0 written to it",
+            kind.name()
+        )));
+    }
+    Ok(device)
+}
+
+/// Runs `f`, turning a panic into its message (first line), with the default hook silenced so
+/// that the only thing printed is the caller's error.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.map_err(|payload| {
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the runtime panicked");
+        text.lines().next().unwrap_or_default().trim().to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_its_first_line() {
+        let caught = catch_panic(|| -> u32 { panic!("no adapter found\nbacktrace ...") });
+        assert_eq!(caught, Err("no adapter found".to_string()));
+        assert_eq!(catch_panic(|| 7), Ok(7));
+        let formatted = catch_panic(|| -> () { panic!("{} GPUs", 0) });
+        assert_eq!(formatted, Err("0 GPUs".to_string()));
+    }
+
+    #[test]
+    fn the_cpu_backends_need_no_probe() {
+        assert!(!BackendKind::Flex.is_gpu());
+        assert!(BackendKind::Cuda.is_gpu() && BackendKind::Wgpu.is_gpu());
+        assert!(BackendKind::Cuda.requirement().contains("libnvrtc"));
+        assert!(BackendKind::Wgpu.requirement().contains("libvulkan1"));
+    }
 }

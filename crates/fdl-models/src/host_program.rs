@@ -6,6 +6,8 @@
 //! same loss, step rule and probes; `tests/host_program.rs` checks every program against the
 //! autodiff path.
 
+use crate::spin_team::split_work;
+
 /// The outputs `f(x_n; theta)` of a fixed batch and `sum_n c_n grad_theta f(x_n; theta)`, with
 /// theta flat in the module's visiting order (as [`flat_params`](crate::flat_params)).
 pub trait HostProgram {
@@ -21,7 +23,7 @@ pub trait HostProgram {
 }
 
 /// Matrices with at least this many entries are multiplied on every core (below it, handing
-/// the work to rayon costs more than it saves; a 1000 x 1000 product takes about 0.05 ms).
+/// the work to other threads costs more than it saves; a 1000 x 1000 product takes about 0.05 ms).
 const PARALLEL_ENTRIES: usize = 1 << 16;
 
 /// `x^T c` for row-major `x` of shape `[c.len(), out.len()]`.
@@ -60,21 +62,6 @@ pub(crate) fn product(x: &[f64], beta: &[f64], out: &mut [f64]) {
             .zip(x.chunks(rows_per_block * cols)),
         |(out, block)| simd::product(block, beta, out),
     );
-}
-
-/// Runs `work` on every item: the first on this thread, the others on rayon's pool. The caller
-/// is usually outside the pool; working instead of waiting hides the workers' wake-up (a
-/// blocking `par_iter` from outside the pool spent as long waking threads as it saved).
-fn split_work<T: Send>(items: impl Iterator<Item = T>, work: impl Fn(T) + Sync) {
-    let mut items = items;
-    let Some(first) = items.next() else { return };
-    rayon::in_place_scope(|scope| {
-        for item in items {
-            let work = &work;
-            scope.spawn(move |_| work(item));
-        }
-        work(first);
-    });
 }
 
 /// The matrix-vector kernels, compiled twice on x86-64: for the baseline (SSE2, two lanes) and

@@ -27,6 +27,7 @@ mod mlp_host;
 mod ntk;
 mod quadratic_net;
 mod relu_net;
+mod spin_team;
 mod traits;
 mod two_layer;
 

@@ -22,6 +22,10 @@ pub enum Loss {
 /// Above this exponent `e^a |mu|` is treated as infinite and the asymptotic form is used.
 const LN_HUGE: f64 = 600.0;
 
+/// Beyond this margin the logistic loss of an example, about `e^{-m}`, nears the smallest
+/// normal float (`e^{-708}`); a state whose largest term is this small is taken in the log domain.
+const LN_TINY_TERM: f64 = 700.0;
+
 /// `ln(1 + e^z)` without overflow.
 pub(crate) fn softplus(z: f64) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p()
@@ -120,6 +124,11 @@ impl LossState {
 
     /// Margins small enough to form `m_n` directly.
     fn direct(loss: Loss, scale: f64, unit_margins: &[f64]) -> Self {
+        if loss == Loss::Logistic
+            && let Some(state) = Self::logistic(scale, unit_margins)
+        {
+            return state;
+        }
         let m: Vec<f64> = unit_margins.iter().map(|u| u * scale).collect();
         let ln_w: Vec<f64> = m.iter().map(|&m| loss.ln_weight(m)).collect();
         let g = ln_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -130,6 +139,36 @@ impl LossState {
             ln_loss,
             ln_weight_over_loss: g - ln_loss,
         }
+    }
+
+    /// The logistic loss with one `exp` and one `ln_1p` per example, shared by
+    /// `l(m) = softplus(-m)` and `-l'(m) = e^{-softplus(m)}` (both are `max(+-m, 0) +
+    /// ln(1 + e^{-|m|})`), the loss summed in the linear domain. `None` when the smallest margin
+    /// passes [`LN_TINY_TERM`]: the largest term would leave the normal floats, and the log-domain
+    /// path keeps it.
+    fn logistic(scale: f64, unit_margins: &[f64]) -> Option<Self> {
+        let mut softplus_m = Vec::with_capacity(unit_margins.len());
+        let (mut loss_sum, mut least) = (0.0, f64::INFINITY);
+        for &u in unit_margins {
+            let m = u * scale;
+            let shared = (-m.abs()).exp().ln_1p();
+            loss_sum += (-m).max(0.0) + shared;
+            let s = m.max(0.0) + shared;
+            least = least.min(s);
+            softplus_m.push(s);
+        }
+        if least > LN_TINY_TERM {
+            return None;
+        }
+        let ln_loss = loss_sum.ln();
+        // w_n = -l'(m_n) / max_k(-l'(m_k)) = e^{softplus(m_min) - softplus(m_n)}.
+        let weights = softplus_m.iter().map(|s| (least - s).exp()).collect();
+        Some(Self {
+            weights,
+            ln_max_weight: -least,
+            ln_loss,
+            ln_weight_over_loss: -least - ln_loss,
+        })
     }
 
     /// Exact for the exponential loss; for the logistic loss the asymptotic form once every
@@ -225,6 +264,28 @@ mod tests {
                     .map(|&m| (-loss.ln_weight(m)).exp().recip())
                     .fold(0.0, f64::max);
                 assert!((s.ln_max_weight - max_dl.ln()).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn logistic_state_is_continuous_across_the_log_domain_switch() {
+        // Smallest margin just below / above LN_TINY_TERM: the linear-domain sum on one side,
+        // the log domain on the other; both are ln(sum e^{-m_n}) to double precision here.
+        for m_min in [690.0, 700.4, 700.6, 710.0] {
+            let mu = [m_min, m_min + 15.0, m_min + 300.0, -0.5 + m_min];
+            let s = LossState::new(Loss::Logistic, 0.0, &mu);
+            let least = m_min - 0.5;
+            let exact = -least + (1.0 + (-0.5f64).exp() + (-15.5f64).exp()).ln();
+            assert!(
+                (s.ln_loss - exact).abs() < 1e-12 * exact.abs(),
+                "{m_min}: {}",
+                s.ln_loss
+            );
+            assert!((s.ln_max_weight + least).abs() < 1e-12 * least);
+            let expected = [(-0.5f64).exp(), (-15.5f64).exp(), (-300.5f64).exp(), 1.0];
+            for (w, e) in s.weights.iter().zip(expected) {
+                assert!((w - e).abs() <= 1e-12 * e, "{m_min}: {w} vs {e}");
             }
         }
     }

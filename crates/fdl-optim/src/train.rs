@@ -227,14 +227,16 @@ impl<M: ScalarModel> Trainer<M> {
         self.ln_scale
     }
 
-    /// The host run of this configuration: l_p steepest descent in f64 on a model with a
-    /// [`HostProgram`] (the same arithmetic as the Burn path, without per-op dispatch).
+    /// The host run of this configuration: l_p steepest descent in f64 on flex, on a model with
+    /// a [`HostProgram`] (the same arithmetic as the Burn path, without per-op dispatch). On a GPU
+    /// the run stays on the GPU the user chose.
     fn host_run(&self, batch: &Batch, config: &TrainConfig, adaptive: bool) -> Option<HostRun> {
         let eligible = self.host_programs
             && config.method == Method::Steepest
             && config.geometry.scope == crate::NormScope::Global
             && !adaptive
-            && batch.x.dtype() == DType::F64;
+            && batch.x.dtype() == DType::F64
+            && fdl_models::fused::on_flex(&batch.x);
         if !eligible {
             return None;
         }

@@ -63,11 +63,17 @@ pub trait ReluReadoutKernels: Backend {
 /// Whether [`relu_readout`] runs the fused kernels for inputs like `x`: on the flex backend (with
 /// or without autodiff) in f32 or f64.
 pub fn fused_readout_available(x: &Tensor<2>) -> bool {
-    let flex = matches!(
+    on_flex(x) && matches!(x.dtype(), DType::F32 | DType::F64)
+}
+
+/// Whether `x` lives on the flex CPU backend (with or without autodiff): the backend whose
+/// tensors the host paths (fused kernels, host programs, host Grams) may read in place of Burn's
+/// ops. On a GPU those paths would move the work off the device the user chose.
+pub fn on_flex(x: &Tensor<2>) -> bool {
+    matches!(
         x.device().as_dispatch().clone().inner(),
         DispatchDevice::Flex(_)
-    );
-    flex && matches!(x.dtype(), DType::F32 | DType::F64)
+    )
 }
 
 /// `s relu(x w) a`, `[n, k]`, by the fused operation (differentiable in x, w and a); callers
