@@ -4,7 +4,8 @@ Usage: compare_runs.py REFERENCE_RUN OTHER_RUN
        compare_runs.py --table LINES.jsonl   (a markdown table of such lines; scripts/gpu-check.sh)
 Prints one JSON line: the two verdicts, whether every check passes or fails alike, and the
 largest relative difference over the checks' values and the report's headline numbers (with the
-key where it occurs). Relative difference: |a - b| / max(|a|, |b|, 1e-300); equal values give 0.
+key where it occurs). Relative difference: |a - b| / max(|a|, |b|, 1e-12); equal values give 0,
+a number against a NaN (null in JSON) infinity.
 """
 
 import json
@@ -13,10 +14,14 @@ import sys
 
 
 def numbers(value, key=""):
-    """Every finite number in a JSON value, keyed by its path."""
-    if isinstance(value, bool) or value is None:
+    """Every number in a JSON value, keyed by its path; null (how a NaN or infinity is written)
+    is kept as None."""
+    if isinstance(value, bool):
         return
-    if isinstance(value, (int, float)):
+    if value is None:
+        if key:
+            yield key, None
+    elif isinstance(value, (int, float)):
         if math.isfinite(value):
             yield key, float(value)
     elif isinstance(value, dict):
@@ -28,7 +33,11 @@ def numbers(value, key=""):
 
 
 def relative(a, b):
-    return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b), 1e-300)
+    """|a - b| / max(|a|, |b|, 1e-12): the floor keeps two round-off-sized values (1e-17 and
+    3e-17) from reading as a large difference. A number against a null is infinitely apart."""
+    if a is None or b is None:
+        return 0.0 if a is b else math.inf
+    return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b), 1e-12)
 
 
 def load(run):
@@ -84,6 +93,8 @@ def table(path):
             print(f"| {r['experiment']} | | {r['device']} | | {r['status']} | no | | | | |")
             continue
         same = "yes" if r["same_verdict"] else "**no**"
+        if r["unmatched_numbers"]:
+            same += f" ({r['unmatched_numbers']} numbers in one report only)"
         f64_note = " (over 1e-9)" if r["dtype"] == "f64" and r["max_relative_difference"] > 1e-9 else ""
         secs = lambda v: "" if v is None else f"{v:.1f}"
         print(f"| {r['experiment']} | {r['dtype']} | {r['device']} | {r['reference_verdict']} | "

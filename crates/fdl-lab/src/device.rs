@@ -3,6 +3,8 @@
 use crate::error::LabError;
 use burn::tensor::{DType, Device, FloatDType};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 
 /// A Burn backend compiled into this binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -195,21 +197,52 @@ fn round_trip(device: Device, kind: BackendKind) -> Result<Device, LabError> {
     Ok(device)
 }
 
-/// Runs `f`, turning a panic into its message (first line), with the default hook silenced so
-/// that the only thing printed is the caller's error.
+/// Whether a probe is running: then panics on every thread are recorded, not printed.
+static PROBING: AtomicUsize = AtomicUsize::new(0);
+/// The first panic message recorded while probing: a GPU runtime starts its device on a thread of
+/// its own, and the caller only sees that thread's channel close (`RecvError`).
+static FIRST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Installs, once, a panic hook that records instead of printing while a probe runs and hands
+/// every other panic to the hook it replaced.
+fn install_probe_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if PROBING.load(Ordering::SeqCst) == 0 {
+                return previous(info);
+            }
+            let mut first = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner());
+            if first.is_none() {
+                *first = Some(first_line(info.payload()));
+            }
+        }));
+    });
+}
+
+fn first_line(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("the runtime panicked");
+    text.lines().next().unwrap_or_default().trim().to_string()
+}
+
+/// Runs `f`, turning a panic into a one-line message: the first panic on any thread while `f`
+/// ran (the runtime's own reason), else the caller's.
 fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // One probe at a time, so that a recorded panic belongs to this one.
+    static ONE_PROBE: Mutex<()> = Mutex::new(());
+    let _one = ONE_PROBE.lock().unwrap_or_else(|p| p.into_inner());
+    install_probe_hook();
+    *FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    PROBING.fetch_add(1, Ordering::SeqCst);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
-    result.map_err(|payload| {
-        let text = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("the runtime panicked");
-        text.lines().next().unwrap_or_default().trim().to_string()
-    })
+    PROBING.fetch_sub(1, Ordering::SeqCst);
+    let first = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
+    result.map_err(|payload| first.unwrap_or_else(|| first_line(payload.as_ref())))
 }
 
 #[cfg(test)]
@@ -223,6 +256,24 @@ mod tests {
         assert_eq!(catch_panic(|| 7), Ok(7));
         let formatted = catch_panic(|| -> () { panic!("{} GPUs", 0) });
         assert_eq!(formatted, Err("0 GPUs".to_string()));
+    }
+
+    #[test]
+    fn a_runtime_thread_panic_is_the_reason_given() {
+        // As cubecl does: the device starts on its own thread; the caller sees a closed channel.
+        let caught = catch_panic(|| {
+            let (send, receive) = std::sync::mpsc::channel::<u32>();
+            let runtime = std::thread::spawn(move || {
+                let _send = send;
+                panic!("libcuda.so: cannot open shared object file");
+            });
+            let _ = runtime.join();
+            receive.recv().unwrap()
+        });
+        assert_eq!(
+            caught,
+            Err("libcuda.so: cannot open shared object file".to_string())
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! pool under XLA).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ type Job = *const (dyn Fn(usize) + Sync);
 struct Shared {
     /// `(section number << 16) | helpers with an item in it` (helper `i` runs item `i + 1`), one
     /// word so that a helper reads both at once; a helper runs a section when it sees a new value.
-    generation: AtomicUsize,
+    generation: AtomicU64,
     /// The section's work; written before `generation` is bumped (release), read after (acquire).
     job: Mutex<Option<SendJob>>,
     /// Helpers still running this section.
@@ -50,7 +50,7 @@ struct Team {
 impl Team {
     fn new(helpers: usize) -> Self {
         let shared: &'static Shared = Box::leak(Box::new(Shared {
-            generation: AtomicUsize::new(0),
+            generation: AtomicU64::new(0),
             job: Mutex::new(None),
             remaining: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
@@ -74,23 +74,21 @@ impl Team {
     fn run(&self, items: usize, work: &(dyn Fn(usize) + Sync)) {
         let s = self.shared;
         let active = items - 1;
-        // SAFETY: only the lifetime is erased; this function does not return (nor unwind) before
-        // `remaining` reaches zero, after which no helper touches the job again.
+        // SAFETY: only the lifetime is erased; `_wait` below keeps this function from returning
+        // or unwinding before `remaining` reaches zero, after which no helper touches the job.
         let job: Job = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), Job>(work) };
         *s.job.lock().expect("job slot") = Some(SendJob(job));
         s.remaining.store(active, Ordering::Relaxed);
         s.panicked.store(false, Ordering::Relaxed);
         let section = (s.generation.load(Ordering::Relaxed) >> 16) + 1;
         s.generation
-            .store((section << 16) | active, Ordering::Release);
-        if *s.sleep.lock().expect("sleep lock") > 0 {
+            .store((section << 16) | active as u64, Ordering::Release);
+        let _wait = WaitForHelpers(s);
+        if *s.sleep.lock().unwrap_or_else(|p| p.into_inner()) > 0 {
             s.wake.notify_all();
         }
         let own = catch_unwind(AssertUnwindSafe(|| work(0)));
-        while s.remaining.load(Ordering::Acquire) != 0 {
-            std::hint::spin_loop();
-        }
-        *s.job.lock().expect("job slot") = None;
+        drop(_wait);
         if let Err(payload) = own {
             std::panic::resume_unwind(payload);
         }
@@ -101,11 +99,30 @@ impl Team {
     }
 }
 
+/// Waits, however [`Team::run`] leaves, until every helper is done with the section's job.
+struct WaitForHelpers(&'static Shared);
+
+impl Drop for WaitForHelpers {
+    fn drop(&mut self) {
+        let mut spins = 0u32;
+        while self.0.remaining.load(Ordering::Acquire) != 0 {
+            // A preempted helper: give its core back rather than spin against it.
+            spins += 1;
+            if spins < 4096 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        *self.0.job.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 fn helper(s: &'static Shared, index: usize) {
     let mut seen = 0;
     loop {
         seen = next_generation(s, seen);
-        if index >= seen & 0xffff {
+        if index as u64 >= seen & 0xffff {
             continue;
         }
         let job = s
@@ -123,7 +140,7 @@ fn helper(s: &'static Shared, index: usize) {
 }
 
 /// Waits for a generation after `seen`: spinning for [`SPIN`], then asleep.
-fn next_generation(s: &Shared, seen: usize) -> usize {
+fn next_generation(s: &Shared, seen: u64) -> u64 {
     let start = Instant::now();
     let mut spins = 0u32;
     loop {
@@ -165,6 +182,9 @@ pub(crate) fn split_work<T: Send>(items: impl Iterator<Item = T>, work: impl Fn(
     match slots.len() {
         0 => {}
         1 => run_item(0),
+        // Inside rayon's pool (a run's parallel cells) every core is busy already: helpers
+        // spinning beside its workers would only take their cores.
+        n if rayon::current_thread_index().is_some() => in_rayon(n, &run_item),
         n => {
             let team = team();
             // A section that panicked poisons the lock; the team itself is fine.
@@ -175,16 +195,23 @@ pub(crate) fn split_work<T: Send>(items: impl Iterator<Item = T>, work: impl Fn(
             };
             match guard {
                 Some(_guard) if n - 1 <= team.helpers.min(0xffff) => team.run(n, &run_item),
-                _ => rayon::in_place_scope(|scope| {
-                    for i in 1..n {
-                        let run_item = &run_item;
-                        scope.spawn(move |_| run_item(i));
-                    }
-                    run_item(0);
-                }),
+                guard => {
+                    drop(guard);
+                    in_rayon(n, &run_item);
+                }
             }
         }
     }
+}
+
+/// Items `1..n` on rayon's pool, item 0 on this thread.
+fn in_rayon(n: usize, run_item: &(dyn Fn(usize) + Sync)) {
+    rayon::in_place_scope(|scope| {
+        for i in 1..n {
+            scope.spawn(move |_| run_item(i));
+        }
+        run_item(0);
+    });
 }
 
 #[cfg(test)]
@@ -224,6 +251,15 @@ mod tests {
                 });
             }
         });
+    }
+
+    #[test]
+    fn inside_rayons_pool_the_items_run_on_its_workers() {
+        let blocks = rayon::current_num_threads().max(2);
+        let expected: Vec<u64> = (1..=blocks as u64).map(|i| 499_500 * i).collect();
+        use rayon::prelude::*;
+        let nested: Vec<Vec<u64>> = (0..8).into_par_iter().map(|_| sums(blocks)).collect();
+        assert!(nested.iter().all(|s| *s == expected));
     }
 
     #[test]
