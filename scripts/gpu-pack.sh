@@ -2,7 +2,7 @@
 # Builds what scripts/gpu-check.sh runs on a GPU machine that has no network and no cargo: fdl and
 # the two GPU benches (two_layer_step, ntk_gram) with the GPU backends, stripped and xz-compressed,
 # the peer benchmark (bench.py) and the Vulkan loader's Debian packages, all in .gpu/ (git-ignored;
-# a device call carries it: about 40 MiB of its 64).
+# a device call carries it: 29 MiB of its 64 for the wgpu build).
 #
 # Usage: scripts/gpu-pack.sh           (FDL_GPU_FEATURES, default "cuda,wgpu"; FDL_SHARED: ../shared)
 # The build lives in target/gpu so that it leaves the CPU build alone; the first one takes 45-60
