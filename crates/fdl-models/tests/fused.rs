@@ -3,21 +3,16 @@
 //! output (`TwoLayer`) and several (`ReluNet`).
 
 mod common;
+use common::normal;
 
 use burn::tensor::{Device, FloatDType, Tensor};
 use fdl_models::fused::fused_readout_available;
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 fn device() -> Device {
     common::flex_autodiff(FloatDType::F64)
-}
-
-fn normal(len: usize, seed: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..len).map(|_| StandardNormal.sample(&mut rng)).collect()
 }
 
 fn net(d: usize, m: usize, outer: OuterLayer, scaling: Scaling) -> TwoLayer {

@@ -2,21 +2,16 @@
 //! analytic Hessian of matrix factorization and of a quadratic.
 
 mod common;
+use common::normal;
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, FloatDType, Tensor};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 fn device() -> Device {
     common::flex_autodiff(FloatDType::F64)
-}
-
-fn normal(len: usize, seed: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..len).map(|_| StandardNormal.sample(&mut rng)).collect()
 }
 
 fn max_abs(v: &[f64]) -> f64 {

@@ -8,7 +8,6 @@ use burn::tensor::{Device, FloatDType, Tensor};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Outputs and kernels agree to this (relative) between the generic and the hand-written maps.
 const AGREEMENT: f64 = 1e-10;
@@ -26,7 +25,7 @@ fn rng(seed: u64) -> ChaCha8Rng {
 /// `[n, d]` standard normal inputs.
 fn inputs(n: usize, d: usize, seed: u64) -> Tensor<2> {
     let mut r = rng(seed);
-    let x: Vec<f64> = (0..n * d).map(|_| StandardNormal.sample(&mut r)).collect();
+    let x = common::gaussian(&mut r, n * d);
     tensor2_from_host(&x, n, d, &device())
 }
 

@@ -21,11 +21,7 @@ fn naive_circular_conv(a: &[f64], b: &[f64]) -> Vec<f64> {
 }
 
 fn random_input(n: usize, d: usize, seed: u64) -> Vec<f64> {
-    use rand_distr::{Distribution, StandardNormal};
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect()
+    common::normal(n * d, seed)
 }
 
 fn conv(d: usize, depth: usize, seed: u64) -> LinearConv {

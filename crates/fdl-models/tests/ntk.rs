@@ -7,7 +7,6 @@ use burn::tensor::{Device, FloatDType};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 fn device() -> Device {
     common::flex_autodiff(FloatDType::F64)
@@ -16,9 +15,7 @@ fn device() -> Device {
 /// n points on the unit sphere in R^d.
 fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut x: Vec<f64> = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
+    let mut x = common::gaussian(&mut rng, n * d);
     for row in x.chunks_mut(d) {
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
         row.iter_mut().for_each(|v| *v /= norm);
@@ -75,12 +72,7 @@ fn closed_form_ntk_equals_the_per_example_gradient_ntk() {
         let closed = to_host(model.ntk(t1.clone(), t2.clone()).flatten::<1>(0, 1));
         let generic = empirical_ntk(&model, t1, t2);
         assert_eq!(closed.len(), 15);
-        for (a, b) in closed.iter().zip(&generic) {
-            assert!(
-                (a - b).abs() < 1e-12 * (1.0 + b.abs()),
-                "{outer:?} {scaling:?}: {a} vs {b}"
-            );
-        }
+        common::assert_entrywise(&closed, &generic, 1e-12, &format!("{outer:?} {scaling:?}"));
         let (_, params) = jacobian(&model, tensor2_from_host(&x1[..d], 1, d, &dev));
         let expected = d * m + if outer == OuterLayer::Trained { m } else { 0 };
         assert_eq!(
@@ -114,13 +106,7 @@ fn closed_form_ntk_holds_on_both_pattern_paths() {
         for (a, b) in [(&x1, &x1), (&x1, &x2)] {
             let closed = to_host(model.ntk(a.clone(), b.clone()).flatten::<1>(0, 1));
             let generic = empirical_ntk(&model, a.clone(), b.clone());
-            assert_eq!(closed.len(), generic.len());
-            for (c, g) in closed.iter().zip(&generic) {
-                assert!(
-                    (c - g).abs() < 1e-12 * (1.0 + g.abs()),
-                    "{outer:?}: {c} vs {g}"
-                );
-            }
+            common::assert_entrywise(&closed, &generic, 1e-12, &format!("{outer:?}"));
         }
     }
 }
@@ -171,14 +157,8 @@ fn structured_mlp_ntk_equals_the_per_example_gradient_ntk() {
             let (total, parts) = model.ntk_by_layer(a.clone(), b.clone());
             assert_eq!(parts.len(), hidden + 1);
             let generic = empirical_ntk(&model, a.clone(), b.clone());
-            let total = host(total);
-            assert_eq!(total.len(), generic.len());
-            for (x, y) in total.iter().zip(&generic) {
-                assert!(
-                    (x - y).abs() < 1e-12 * (1.0 + y.abs()),
-                    "hidden {hidden}: {x} vs {y}"
-                );
-            }
+            let context = format!("hidden {hidden}");
+            common::assert_entrywise(&host(total), &generic, 1e-12, &context);
         }
     }
 }
@@ -200,11 +180,7 @@ fn host_and_composed_mlp_ntks_agree_layer_by_layer() {
         assert_eq!(parts.len(), parts_ops.len());
         let pairs = std::iter::once((total, total_ops)).chain(parts.into_iter().zip(parts_ops));
         for (p, q) in pairs {
-            let (p, q) = (host(p), host(q));
-            assert_eq!(p.len(), q.len());
-            for (x, y) in p.iter().zip(&q) {
-                assert!((x - y).abs() < 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
-            }
+            common::assert_entrywise(&host(p), &host(q), 1e-12, "host vs composed");
         }
     }
 }
@@ -226,9 +202,7 @@ fn linearized_mlp_starts_at_the_network_and_has_its_ntk() {
     // The linearization's tangent kernel (w.r.t. delta) is the network's NTK at theta_0.
     let structured = host(model.ntk_by_layer(t.clone(), t.clone()).0);
     let of_lin = empirical_ntk(&lin, t.clone(), t);
-    for (a, b) in structured.iter().zip(&of_lin) {
-        assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
-    }
+    common::assert_entrywise(&structured, &of_lin, 1e-12, "linearized NTK");
 }
 
 /// A wide MLP's NTK at initialization is a Monte Carlo estimate of the infinite-width kernel;

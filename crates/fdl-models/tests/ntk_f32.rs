@@ -8,7 +8,6 @@ use burn::tensor::{Device, FloatDType};
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 fn device() -> Device {
     common::flex_autodiff(FloatDType::F32)
@@ -19,9 +18,7 @@ fn structured_and_generic_mlp_ntk_agree_in_f32() {
     let dev = device();
     let (n, d) = (8, 5);
     let mut rng = ChaCha8Rng::seed_from_u64(21);
-    let x: Vec<f64> = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
+    let x = common::gaussian(&mut rng, n * d);
     let t = tensor2_from_host(&x, n, d, &dev);
     let t2 = tensor2_from_host(&x[..3 * d], 3, d, &dev);
     let model = MlpConfig {
@@ -41,11 +38,7 @@ fn structured_and_generic_mlp_ntk_agree_in_f32() {
                 .flatten::<1>(0, 1),
         );
         let generic = empirical_ntk(&model, a.clone(), b.clone());
-        assert_eq!(structured.len(), generic.len());
-        let scale = generic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (p, q) in structured.iter().zip(&generic) {
-            assert!((p - q).abs() < 1e-5 * scale, "{p} vs {q}");
-        }
+        common::assert_within_scale(&structured, &generic, 1e-5, "MLP NTK");
     }
 }
 
@@ -54,9 +47,7 @@ fn bit_counted_du_gram_agrees_with_per_example_gradients_in_f32() {
     let dev = device();
     let (n, d, m) = (7, 5, 200);
     let mut rng = ChaCha8Rng::seed_from_u64(22);
-    let x: Vec<f64> = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
+    let x = common::gaussian(&mut rng, n * d);
     let t = tensor2_from_host(&x, n, d, &dev);
     let net = TwoLayerConfig {
         input_dim: d,
@@ -67,11 +58,7 @@ fn bit_counted_du_gram_agrees_with_per_example_gradients_in_f32() {
     .init(&mut rng, &dev);
     let closed = to_host(net.ntk(t.clone(), t.clone()).flatten::<1>(0, 1));
     let generic = empirical_ntk(&net, t.clone(), t);
-    assert_eq!(closed.len(), generic.len());
-    let scale = generic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    for (p, q) in closed.iter().zip(&generic) {
-        assert!((p - q).abs() < 1e-5 * scale, "{p} vs {q}");
-    }
+    common::assert_within_scale(&closed, &generic, 1e-5, "Du Gram");
 }
 
 #[test]
@@ -79,10 +66,8 @@ fn fused_and_composed_two_layer_gradients_agree_in_f32() {
     let dev = device();
     let (n, d, m) = (200, 20, 512);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let x: Vec<f64> = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let c: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let x = common::gaussian(&mut rng, n * d);
+    let c = common::gaussian(&mut rng, n);
     let x = tensor2_from_host(&x, n, d, &dev);
     let net = TwoLayerConfig {
         input_dim: d,
@@ -112,9 +97,6 @@ fn fused_and_composed_two_layer_gradients_agree_in_f32() {
         (&fused.1, &composed.1),
         (&fused.2, &composed.2),
     ] {
-        let scale = c.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-        for (a, b) in f.iter().zip(c) {
-            assert!((a - b).abs() < 1e-5 * scale, "{a} vs {b}");
-        }
+        common::assert_within_scale(f, c, 1e-5, "fused vs composed");
     }
 }

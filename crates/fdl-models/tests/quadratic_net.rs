@@ -7,16 +7,13 @@ use burn::tensor::FloatDType;
 use fdl_models::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 #[test]
 fn outputs_and_gradients_follow_the_formula() {
     let device = common::flex_autodiff(FloatDType::F64);
     let (n, d, k) = (4, 3, 5);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let x: Vec<f64> = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
+    let x = common::gaussian(&mut rng, n * d);
     let xt = tensor2_from_host(&x, n, d, &device);
     for train_outer in [false, true] {
         let net = QuadraticNetConfig {
